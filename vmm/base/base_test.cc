@@ -1,0 +1,78 @@
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "vmm/base/error.h"
+#include "vmm/base/mapping.h"
+#include "vmm/base/unique_fd.h"
+
+namespace vmrr {
+namespace {
+
+bool FdIsOpen(int fd) { return fcntl(fd, F_GETFD) != -1; }
+
+TEST(UniqueFd, ClosesOnDestructionAndMove) {
+  int raw = open("/dev/null", O_RDONLY);
+  ASSERT_GE(raw, 0);
+  {
+    UniqueFd a(raw);
+    UniqueFd b(std::move(a));
+    EXPECT_FALSE(a.valid());
+    EXPECT_EQ(b.get(), raw);
+    EXPECT_TRUE(FdIsOpen(raw));
+  }
+  EXPECT_FALSE(FdIsOpen(raw));
+}
+
+TEST(UniqueFd, MoveAssignClosesPrevious) {
+  int first = open("/dev/null", O_RDONLY);
+  int second = open("/dev/null", O_RDONLY);
+  UniqueFd a(first);
+  UniqueFd b(second);
+  a = std::move(b);
+  EXPECT_FALSE(FdIsOpen(first));
+  EXPECT_EQ(a.get(), second);
+}
+
+TEST(Mapping, AnonymousIsZeroedAndWritable) {
+  Mapping m = Mapping::Anonymous(1 << 20);
+  ASSERT_NE(m.data(), nullptr);
+  auto* bytes = static_cast<unsigned char*>(m.data());
+  EXPECT_EQ(bytes[12345], 0);
+  bytes[12345] = 7;
+  Mapping moved = std::move(m);
+  EXPECT_EQ(static_cast<unsigned char*>(moved.data())[12345], 7);
+  EXPECT_EQ(m.data(), nullptr);
+}
+
+TEST(Mapping, HugeRequestThrowsSystemError) {
+  try {
+    Mapping::Anonymous(size_t{1} << 62);
+    FAIL() << "expected an Error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kSystem);
+    EXPECT_NE(std::string(e.what()).find("mmap"), std::string::npos);
+  }
+}
+
+TEST(Error, ExitCodes) {
+  EXPECT_EQ(ExitCodeFor(ErrorKind::kUsage), 2);
+  EXPECT_EQ(ExitCodeFor(ErrorKind::kInput), 2);
+  EXPECT_EQ(ExitCodeFor(ErrorKind::kUnsupported), 2);
+  EXPECT_EQ(ExitCodeFor(ErrorKind::kSystem), 1);
+  EXPECT_EQ(ExitCodeFor(ErrorKind::kInternal), 1);
+}
+
+TEST(Error, ThrowErrnoNamesTheCause) {
+  try {
+    ThrowErrno("open /nonexistent", ENOENT);
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), std::string("open /nonexistent: ") + std::strerror(ENOENT));
+  }
+}
+
+}  // namespace
+}  // namespace vmrr

@@ -1,0 +1,39 @@
+// A small command-line parser: flags declared up front, "--flag value",
+// "--flag=value" and boolean "--flag"; anything unknown is a usage error.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace vmrr {
+
+class Args {
+ public:
+  // Declares a flag; `takes_value` false for booleans.
+  Args& Flag(const std::string& name, bool takes_value, const std::string& help);
+
+  // Parses argv (without the program and command names).  Throws
+  // Error(kUsage) on an unknown flag, a missing value or a stray positional
+  // argument beyond `max_positional`.
+  void Parse(const std::vector<std::string>& argv, size_t max_positional = 0);
+
+  bool Has(const std::string& name) const { return values_.count(name) > 0; }
+  std::optional<std::string> Value(const std::string& name) const;
+  const std::vector<std::string>& positional() const { return positional_; }
+  // "  --name VALUE   help" lines for --help.
+  std::string Help() const;
+
+ private:
+  struct Spec {
+    bool takes_value;
+    std::string help;
+  };
+  std::map<std::string, Spec> specs_;
+  std::vector<std::string> order_;
+  std::map<std::string, std::string> values_;
+  std::vector<std::string> positional_;
+};
+
+}  // namespace vmrr

@@ -1,0 +1,72 @@
+// RAII wrappers for the KVM objects vmrr uses: the system (/dev/kvm), a VM and
+// its vCPUs.  Architecture-neutral: only <linux/kvm.h>'s generic API.
+#pragma once
+
+#include <linux/kvm.h>
+
+#include <cstdint>
+#include <string>
+
+#include "vmm/base/mapping.h"
+#include "vmm/base/unique_fd.h"
+
+namespace vmrr {
+
+class KvmSystem {
+ public:
+  // Opens /dev/kvm (or `path`); throws Error(kUnsupported) when it is absent
+  // or its API version is not 12.
+  static KvmSystem Open(const std::string& path = "/dev/kvm");
+
+  int api_version() const { return api_version_; }
+  // KVM_CHECK_EXTENSION on /dev/kvm: 0 when absent, else the cap's value.
+  int CheckExtension(long cap) const;
+  size_t vcpu_mmap_size() const { return vcpu_mmap_size_; }
+  int fd() const { return fd_.get(); }
+
+ private:
+  UniqueFd fd_;
+  int api_version_ = 0;
+  size_t vcpu_mmap_size_ = 0;
+};
+
+class KvmVm {
+ public:
+  // KVM_CREATE_VM with the given machine type (arm64: IPA size; 0 = default).
+  static KvmVm Create(const KvmSystem& kvm, unsigned long type = 0);
+
+  int CheckExtension(long cap) const;
+  // Maps `size` bytes at `host` to guest physical `gpa` in memory slot `slot`.
+  void SetUserMemoryRegion(uint32_t slot, uint64_t gpa, void* host, uint64_t size,
+                           uint32_t flags = 0);
+  int fd() const { return fd_.get(); }
+  size_t vcpu_mmap_size() const { return vcpu_mmap_size_; }
+
+ private:
+  UniqueFd fd_;
+  size_t vcpu_mmap_size_ = 0;
+};
+
+class KvmVcpu {
+ public:
+  static KvmVcpu Create(const KvmVm& vm, int id);
+
+  // One KVM_RUN.  Returns false when it was interrupted by a signal (EINTR),
+  // true when the vCPU exited with run()->exit_reason set.
+  bool Run();
+  kvm_run* run() const { return static_cast<kvm_run*>(run_map_.data()); }
+
+  uint64_t GetOneReg(uint64_t id) const;
+  void SetOneReg(uint64_t id, uint64_t value);
+  void SetGuestDebug(uint32_t control);
+  int fd() const { return fd_.get(); }
+
+ private:
+  UniqueFd fd_;
+  Mapping run_map_;
+};
+
+// A readable name for a KVM exit reason ("MMIO", "DEBUG", ...).
+std::string ExitReasonName(uint32_t reason);
+
+}  // namespace vmrr
