@@ -19,8 +19,10 @@ note() {
 }
 
 # The chroot's identity: a change to what goes into it builds a new one.
+# Bump CHROOT_RECIPE when tools/setup changes how the chroot is made.
+CHROOT_RECIPE=1
 chroot_key() {
-  cat "$VMRR_REPO/tools/chroot-packages.txt" "$VMRR_REPO/tools/setup" |
+  { echo "recipe $CHROOT_RECIPE"; cat "$VMRR_REPO/tools/chroot-packages.txt"; } |
     sha256sum | cut -c1-16
 }
 

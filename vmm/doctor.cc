@@ -35,8 +35,8 @@ void ProbeCounter(HostProbe& probe, CounterEvent event, const DoctorPlan& plan,
 
   // Some hosts (QEMU 11 riscv64) miss the first overflow after counting:
   // a warm-up stop first, then the measured ones.
-  auto warmup = probe.StopByOverflow(event, plan.overflow_loop_iterations,
-                                     plan.overflow_periods.front());
+  auto warmup =
+      probe.StopByOverflow(event, plan.overflow_loop_iterations, plan.overflow_periods.front());
   out->set_warmup_overflow_missed(!warmup.has_value());
   bool all_stopped = true;
   bool matches = true;
@@ -140,11 +140,10 @@ void Decide(proto::HostReport* report, const DoctorPlan& plan) {
     return;
   }
   report->set_chosen_event(best->event());
-  bool can_finish_stop = (report->single_step().supported() &&
-                          report->single_step().steps_exact() > 0) ||
-                         (report->overflow_step().supported() &&
-                          report->overflow_step().steps_exact() ==
-                              report->overflow_step().steps_tried());
+  bool can_finish_stop =
+      (report->single_step().supported() && report->single_step().steps_exact() > 0) ||
+      (report->overflow_step().supported() &&
+       report->overflow_step().steps_exact() == report->overflow_step().steps_tried());
   if (!can_finish_stop) {
     impossible("cannot finish a stop exactly: neither single-step nor period-1 overflow works");
     return;

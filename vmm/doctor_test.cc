@@ -49,7 +49,8 @@ class FakeProbe : public HostProbe {
     }
     return counts;
   }
-  std::optional<OverflowStop> StopByOverflow(CounterEvent event, uint64_t, uint64_t period) override {
+  std::optional<OverflowStop> StopByOverflow(CounterEvent event, uint64_t,
+                                             uint64_t period) override {
     const FakeEvent& e = events.at(event);
     if (!e.overflows || (e.miss_first_overflow && overflow_calls++ == 0)) return std::nullopt;
     uint64_t count = period + static_cast<uint64_t>(e.skid);

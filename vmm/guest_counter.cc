@@ -29,8 +29,10 @@ void NoteSignal(int) {}
 
 std::string CounterEventName(CounterEvent event) {
   switch (event) {
-    case CounterEvent::kInstructions: return "instructions";
-    case CounterEvent::kCpuCycles: return "cpu-cycles";
+    case CounterEvent::kInstructions:
+      return "instructions";
+    case CounterEvent::kCpuCycles:
+      return "cpu-cycles";
   }
   return "unknown";
 }
@@ -39,13 +41,12 @@ GuestCounter GuestCounter::Open(CounterEvent event) {
   perf_event_attr attr{};
   attr.size = sizeof(attr);
   attr.type = PERF_TYPE_HARDWARE;
-  attr.config = event == CounterEvent::kInstructions ? PERF_COUNT_HW_INSTRUCTIONS
-                                                     : PERF_COUNT_HW_CPU_CYCLES;
+  attr.config =
+      event == CounterEvent::kInstructions ? PERF_COUNT_HW_INSTRUCTIONS : PERF_COUNT_HW_CPU_CYCLES;
   attr.sample_period = kIdlePeriod;
   attr.wakeup_events = 1;
   attr.disabled = 1;
   attr.exclude_host = 1;
-  attr.exclude_hv = 1;
   long fd = syscall(SYS_perf_event_open, &attr, 0 /* this thread */, -1, -1, PERF_FLAG_FD_CLOEXEC);
   if (fd < 0) {
     int err = errno;
@@ -63,9 +64,7 @@ GuestCounter GuestCounter::Open(CounterEvent event) {
 
 void GuestCounter::Reset() { Ioctl(fd_.get(), PERF_EVENT_IOC_RESET, 0, "PERF_EVENT_IOC_RESET"); }
 
-void GuestCounter::Enable() {
-  Ioctl(fd_.get(), PERF_EVENT_IOC_ENABLE, 0, "PERF_EVENT_IOC_ENABLE");
-}
+void GuestCounter::Enable() { Ioctl(fd_.get(), PERF_EVENT_IOC_ENABLE, 0, "PERF_EVENT_IOC_ENABLE"); }
 
 void GuestCounter::Disable() {
   Ioctl(fd_.get(), PERF_EVENT_IOC_DISABLE, 0, "PERF_EVENT_IOC_DISABLE");
@@ -93,7 +92,7 @@ void GuestCounter::ArmOverflow(uint64_t period) {
 }
 
 void InstallInterruptingSignalHandler(int signo) {
-  struct sigaction action {};
+  struct sigaction action{};
   action.sa_handler = NoteSignal;
   sigemptyset(&action.sa_mask);
   action.sa_flags = 0;  // no SA_RESTART: KVM_RUN must come back with EINTR

@@ -99,21 +99,36 @@ void KvmVcpu::SetGuestDebug(uint32_t control) {
 
 std::string ExitReasonName(uint32_t reason) {
   switch (reason) {
-    case KVM_EXIT_UNKNOWN: return "UNKNOWN";
-    case KVM_EXIT_EXCEPTION: return "EXCEPTION";
-    case KVM_EXIT_IO: return "IO";
-    case KVM_EXIT_DEBUG: return "DEBUG";
-    case KVM_EXIT_HLT: return "HLT";
-    case KVM_EXIT_MMIO: return "MMIO";
-    case KVM_EXIT_SHUTDOWN: return "SHUTDOWN";
-    case KVM_EXIT_FAIL_ENTRY: return "FAIL_ENTRY";
-    case KVM_EXIT_INTR: return "INTR";
-    case KVM_EXIT_INTERNAL_ERROR: return "INTERNAL_ERROR";
-    case KVM_EXIT_SYSTEM_EVENT: return "SYSTEM_EVENT";
-    case KVM_EXIT_RISCV_SBI: return "RISCV_SBI";
-    case KVM_EXIT_RISCV_CSR: return "RISCV_CSR";
-    case KVM_EXIT_ARM_NISV: return "ARM_NISV";
-    default: return "exit " + std::to_string(reason);
+    case KVM_EXIT_UNKNOWN:
+      return "UNKNOWN";
+    case KVM_EXIT_EXCEPTION:
+      return "EXCEPTION";
+    case KVM_EXIT_IO:
+      return "IO";
+    case KVM_EXIT_DEBUG:
+      return "DEBUG";
+    case KVM_EXIT_HLT:
+      return "HLT";
+    case KVM_EXIT_MMIO:
+      return "MMIO";
+    case KVM_EXIT_SHUTDOWN:
+      return "SHUTDOWN";
+    case KVM_EXIT_FAIL_ENTRY:
+      return "FAIL_ENTRY";
+    case KVM_EXIT_INTR:
+      return "INTR";
+    case KVM_EXIT_INTERNAL_ERROR:
+      return "INTERNAL_ERROR";
+    case KVM_EXIT_SYSTEM_EVENT:
+      return "SYSTEM_EVENT";
+    case KVM_EXIT_RISCV_SBI:
+      return "RISCV_SBI";
+    case KVM_EXIT_RISCV_CSR:
+      return "RISCV_CSR";
+    case KVM_EXIT_ARM_NISV:
+      return "ARM_NISV";
+    default:
+      return "exit " + std::to_string(reason);
   }
 }
 

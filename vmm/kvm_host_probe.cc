@@ -95,7 +95,13 @@ StepResult KvmHostProbe::SingleStep(CounterEvent event, int steps) {
   const uint64_t n = 1000;
   auto guest = CreateProbeGuest(*kvm_, n);
   GuestCounter counter = GuestCounter::Open(event);
-  guest->EnableSingleStep(true);
+  try {
+    guest->EnableSingleStep(true);
+  } catch (const Error& e) {
+    result.tried = 1;
+    result.note = e.what();
+    return result;
+  }
   for (int i = 0; i < steps; ++i) {
     counter.Reset();
     counter.Enable();
@@ -105,8 +111,8 @@ StepResult KvmHostProbe::SingleStep(CounterEvent event, int steps) {
     if (!exited) continue;
     uint32_t reason = guest->vcpu().run()->exit_reason;
     if (reason != KVM_EXIT_DEBUG) {
-      result.note = "KVM_RUN ran on to a " + ExitReasonName(reason) +
-                    " exit: single-step flag ignored";
+      result.note =
+          "KVM_RUN ran on to a " + ExitReasonName(reason) + " exit: single-step flag ignored";
       result.supported = false;
       return result;
     }
@@ -133,6 +139,7 @@ StepResult KvmHostProbe::OverflowStep(CounterEvent event, int steps) {
     bool exited = RunToMmioOrSignal(guest->vcpu());
     counter.Disable();
     if (exited) {
+      ++result.tried;
       result.note = "the guest ran to its MMIO exit: no per-instruction overflow";
       return result;
     }

@@ -27,11 +27,16 @@ int64_t RetiredInFirstPass(uint64_t n, uint64_t pc, uint64_t counter) {
   auto step = static_cast<LoopStep>((pc - kProbeCodeGpa) / 4);
   uint64_t done = n - counter;  // completed decrements
   switch (step) {
-    case LoopStep::kLoad: return 0;
-    case LoopStep::kDecrement: return static_cast<int64_t>(1 + 2 * done);
-    case LoopStep::kBranch: return static_cast<int64_t>(2 * done);  // this pass's dec ran
-    case LoopStep::kStore: return static_cast<int64_t>(FirstPassLength(n));
-    case LoopStep::kJump: return static_cast<int64_t>(FirstPassLength(n));
+    case LoopStep::kLoad:
+      return 0;
+    case LoopStep::kDecrement:
+      return static_cast<int64_t>(1 + 2 * done);
+    case LoopStep::kBranch:
+      return static_cast<int64_t>(2 * done);  // this pass's dec ran
+    case LoopStep::kStore:
+      return static_cast<int64_t>(FirstPassLength(n));
+    case LoopStep::kJump:
+      return static_cast<int64_t>(FirstPassLength(n));
   }
   return -1;
 }

@@ -1,7 +1,8 @@
 // Hosts that are neither arm64 nor riscv64 (the x86_64 build machine): vmrr
 // still builds (for unit tests and trace inspection) but drives no KVM guest.
-#include "vmm/base/error.h"
 #include "vmm/probe_guest.h"
+
+#include "vmm/base/error.h"
 
 namespace vmrr {
 

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# tools/rig's own failures have their own exit codes and one-line messages.
+set -u
+arch="$1"
+rig="$(dirname "$0")/../../tools/rig"
+fail() { echo "FAIL: $*"; exit 1; }
+
+msg="$("$rig" "$arch" --host-kvm patched -- true 2>&1)"
+rc=$?
+[ $rc = 120 ] || fail "--host-kvm patched exited $rc, expected 120"
+case "$msg" in *"not built yet"*) ;; *) fail "unclear message: $msg" ;; esac
+
+msg="$("$rig" "$arch" --share /nonexistent -- true 2>&1)"
+[ $? = 120 ] || fail "--share of a missing folder did not fail with 120"
+
+"$rig" "$arch" --no-build --timeout 3 -- 'sleep 1000' 2>/dev/null
+rc=$?
+[ $rc = 124 ] || fail "--timeout 3 exited $rc, expected 124"
+echo "ok: patched=120, bad share=120, timeout=124"
