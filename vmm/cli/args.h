@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace vmrr {
@@ -22,6 +23,10 @@ class Args {
   bool Has(const std::string& name) const { return values_.count(name) > 0; }
   std::optional<std::string> Value(const std::string& name) const;
   const std::vector<std::string>& positional() const { return positional_; }
+  // Every flag given, as (name, value) with "" for booleans.
+  std::vector<std::pair<std::string, std::string>> Given() const {
+    return {values_.begin(), values_.end()};
+  }
   // "  --name VALUE   help" lines for --help.
   std::string Help() const;
 

@@ -13,6 +13,7 @@
 #include "vmm/cli/args.h"
 #include "vmm/cli/version.h"
 #include "vmm/doctor.h"
+#include "vmm/guest_runner.h"
 #include "vmm/kvm_host_probe.h"
 
 namespace vmrr {
@@ -24,6 +25,7 @@ constexpr char kUsage[] =
     "Record and replay whole arm64/riscv64 Linux guests on KVM.\n"
     "\n"
     "commands:\n"
+    "  run        boot a guest kernel on KVM with the console on this terminal\n"
     "  doctor     check whether this host can record deterministically\n"
     "\n"
     "vmrr COMMAND --help describes a command.  --version prints the version.\n"
@@ -50,6 +52,30 @@ int Doctor(const std::vector<std::string>& argv) {
   return report.exit_code();
 }
 
+int Run(const std::vector<std::string>& argv) {
+  Args args;
+  for (const FlagSpec& spec : RunFlagSpecs()) args.Flag(spec.name, spec.takes_value, spec.help);
+  args.Flag("help", false, "show this help");
+  args.Parse(argv);
+  if (args.Has("help")) {
+    std::cout
+        << "usage: vmrr run --kernel Image [--initrd FILE] [--disk FILE[,ro]] [--append ARGS]\n"
+           "                [--mem 1G] [--cpus 1] [--dump-dtb FILE] [--timeout S]\n\n"
+           "Boots an unmodified arm64 or riscv64 Linux Image on KVM, with the guest console\n"
+           "on stdin/stdout (on a terminal, Ctrl-A x stops the guest).\n"
+           "Exit status: 0 the guest powered off; 2 bad input; 3 the guest reset (reboot,\n"
+           "or a panic with panic=-1); 4 the guest crashed; 5 --timeout; 130 interrupted;\n"
+           "1 an internal error.\n\n"
+        << args.Help();
+    return 0;
+  }
+  RunOptions options = MakeRunOptions(args.Given());
+  RunOutcome outcome = RunGuest(options);
+  int code = ExitCodeFor(outcome.exit);
+  if (code != 0) std::fprintf(stderr, "vmrr: %s\n", Describe(outcome).c_str());
+  return code;
+}
+
 void SetUpLogging() {
   auto logger = spdlog::stderr_color_mt("vmrr");
   spdlog::set_default_logger(logger);
@@ -72,6 +98,7 @@ int Main(int argc, char** argv) {
   std::string command = rest[0];
   rest.erase(rest.begin());
   if (command == "doctor") return Doctor(rest);
+  if (command == "run") return Run(rest);
   throw Error(ErrorKind::kUsage, "unknown command '" + command + "' (see vmrr --help)");
 }
 

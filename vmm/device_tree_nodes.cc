@@ -1,0 +1,71 @@
+#include "vmm/device_tree_nodes.h"
+
+#include <cstdio>
+
+namespace vmrr {
+
+namespace {
+
+std::vector<uint32_t> Reg(uint64_t base, uint64_t size) {
+  return {static_cast<uint32_t>(base >> 32), static_cast<uint32_t>(base),
+          static_cast<uint32_t>(size >> 32), static_cast<uint32_t>(size)};
+}
+
+}  // namespace
+
+std::string NodeName(const std::string& name, uint64_t base) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "@%llx", static_cast<unsigned long long>(base));
+  return name + buf;
+}
+
+std::vector<uint8_t> DefaultRngSeed() {
+  // Any fixed bytes: the guest mixes them into its pool, the same every run.
+  std::vector<uint8_t> seed(64);
+  for (size_t i = 0; i < seed.size(); ++i) seed[i] = static_cast<uint8_t>(0x5a ^ (i * 37));
+  return seed;
+}
+
+void AddChosenNode(FdtBuilder& fdt, const ChosenConfig& chosen) {
+  fdt.BeginNode("chosen");
+  fdt.PropertyString("bootargs", chosen.bootargs);
+  if (!chosen.stdout_path.empty()) fdt.PropertyString("stdout-path", chosen.stdout_path);
+  if (chosen.initrd_start && chosen.initrd_end) {
+    fdt.PropertyU64("linux,initrd-start", *chosen.initrd_start);
+    fdt.PropertyU64("linux,initrd-end", *chosen.initrd_end);
+  }
+  if (!chosen.rng_seed.empty()) fdt.Property("rng-seed", chosen.rng_seed);
+  fdt.PropertyU64("kaslr-seed", chosen.kaslr_seed);
+  fdt.EndNode();
+}
+
+void AddMemoryNode(FdtBuilder& fdt, uint64_t base, uint64_t size) {
+  fdt.BeginNode(NodeName("memory", base));
+  fdt.PropertyString("device_type", "memory");
+  fdt.PropertyCells("reg", Reg(base, size));
+  fdt.EndNode();
+}
+
+void AddUartNode(FdtBuilder& fdt, uint64_t base, uint64_t size,
+                 const std::vector<uint32_t>& interrupts) {
+  fdt.BeginNode(NodeName("uart", base));
+  fdt.PropertyString("compatible", "ns16550a");
+  fdt.PropertyCells("reg", Reg(base, size));
+  fdt.PropertyCells("interrupts", interrupts);
+  fdt.PropertyU32("clock-frequency", kUartClockHz);
+  fdt.PropertyU32("reg-shift", 0);
+  fdt.PropertyU32("reg-io-width", 1);
+  fdt.EndNode();
+}
+
+void AddVirtioMmioNode(FdtBuilder& fdt, uint64_t base, uint64_t size,
+                       const std::vector<uint32_t>& interrupts) {
+  fdt.BeginNode(NodeName("virtio_mmio", base));
+  fdt.PropertyString("compatible", "virtio,mmio");
+  fdt.PropertyCells("reg", Reg(base, size));
+  fdt.PropertyCells("interrupts", interrupts);
+  fdt.PropertyEmpty("dma-coherent");
+  fdt.EndNode();
+}
+
+}  // namespace vmrr

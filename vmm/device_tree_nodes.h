@@ -1,0 +1,41 @@
+// Device tree nodes that are the same on every architecture except for the
+// interrupt specifier (GIC: 3 cells, PLIC: 1 cell), and the chosen node.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "vmm/fdt_builder.h"
+
+namespace vmrr {
+
+// The /chosen node's inputs.  Seeds are fixed per recording (no host entropy
+// reaches the guest through the device tree).
+struct ChosenConfig {
+  std::string bootargs;
+  std::string stdout_path;
+  std::optional<uint64_t> initrd_start;  // with initrd_end: [start, end)
+  std::optional<uint64_t> initrd_end;
+  std::vector<uint8_t> rng_seed;
+  uint64_t kaslr_seed = 0;
+};
+
+// The seed values vmrr uses unless a recording chooses others.
+std::vector<uint8_t> DefaultRngSeed();
+constexpr uint64_t kDefaultKaslrSeed = 0x766d72722d6b6173;  // "vmrr-kas"
+
+void AddChosenNode(FdtBuilder& fdt, const ChosenConfig& chosen);
+void AddMemoryNode(FdtBuilder& fdt, uint64_t base, uint64_t size);
+// reg uses 2 address and 2 size cells (the root's #address/#size-cells).
+void AddUartNode(FdtBuilder& fdt, uint64_t base, uint64_t size,
+                 const std::vector<uint32_t>& interrupts);
+void AddVirtioMmioNode(FdtBuilder& fdt, uint64_t base, uint64_t size,
+                       const std::vector<uint32_t>& interrupts);
+// "name@base" as device tree node names are written.
+std::string NodeName(const std::string& name, uint64_t base);
+
+constexpr uint32_t kUartClockHz = 1843200;
+
+}  // namespace vmrr

@@ -1,0 +1,46 @@
+// `vmrr run` options: parsed from the command line, checked before anything
+// is created (bad input is a one-line Error(kInput/kUsage), exit 2).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace vmrr {
+
+struct DiskOption {
+  std::string path;
+  bool read_only = false;
+};
+
+struct RunOptions {
+  std::string kernel;
+  std::optional<std::string> initrd;
+  std::optional<DiskOption> disk;
+  std::string append;
+  uint64_t mem_bytes = uint64_t{1} << 30;
+  int cpus = 1;
+  std::optional<std::string> dump_dtb;
+  std::optional<uint64_t> timeout_seconds;
+};
+
+// "512M", "1G", "65536K", "1073741824" -> bytes; throws Error(kUsage).
+uint64_t ParseMemorySize(const std::string& text);
+// "rootfs.img" or "rootfs.img,ro" -> DiskOption; throws Error(kUsage).
+DiskOption ParseDiskOption(const std::string& text);
+
+// The flags `vmrr run` (and later record) accept, with their help lines.
+struct FlagSpec {
+  const char* name;
+  bool takes_value;
+  const char* help;
+};
+const std::vector<FlagSpec>& RunFlagSpecs();
+
+// Builds RunOptions from flag values (name -> value, "" for booleans) and
+// checks the files: the kernel must exist, the disk must be a regular file
+// whose size is a multiple of 512.  Throws Error(kUsage or kInput).
+RunOptions MakeRunOptions(const std::vector<std::pair<std::string, std::string>>& flags);
+
+}  // namespace vmrr

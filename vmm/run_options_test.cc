@@ -1,0 +1,81 @@
+#include "vmm/run_options.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <functional>
+
+#include "vmm/base/error.h"
+
+namespace vmrr {
+namespace {
+
+ErrorKind KindOf(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.kind();
+  }
+  return ErrorKind::kInternal;
+}
+
+std::string TempFile(const std::string& name, size_t bytes) {
+  std::string path = ::testing::TempDir() + "/" + name;
+  std::ofstream(path) << std::string(bytes, 'x');
+  return path;
+}
+
+TEST(RunOptions, MemorySizes) {
+  EXPECT_EQ(ParseMemorySize("512M"), 512ull << 20);
+  EXPECT_EQ(ParseMemorySize("2G"), 2ull << 30);
+  EXPECT_EQ(ParseMemorySize("1073741824"), 1ull << 30);
+  EXPECT_EQ(ParseMemorySize("65536k"), 64ull << 20);
+  for (const char* bad : {"", "G", "1T", "12MB", "-1G", "1.5G", "32M", "100G", "65M"}) {
+    EXPECT_EQ(KindOf([&] { ParseMemorySize(bad); }), ErrorKind::kUsage) << bad;
+  }
+}
+
+TEST(RunOptions, DiskOption) {
+  DiskOption rw = ParseDiskOption("root.img");
+  EXPECT_EQ(rw.path, "root.img");
+  EXPECT_FALSE(rw.read_only);
+  DiskOption ro = ParseDiskOption("dir/root.img,ro");
+  EXPECT_EQ(ro.path, "dir/root.img");
+  EXPECT_TRUE(ro.read_only);
+  EXPECT_EQ(KindOf([] { ParseDiskOption("root.img,rw"); }), ErrorKind::kUsage);
+  EXPECT_EQ(KindOf([] { ParseDiskOption(",ro"); }), ErrorKind::kUsage);
+}
+
+TEST(RunOptions, ChecksFiles) {
+  std::string kernel = TempFile("Image", 100);
+  std::string disk = TempFile("disk.img", 1024);
+  std::string odd = TempFile("odd.img", 1000);
+  RunOptions o = MakeRunOptions({{"kernel", kernel}, {"disk", disk + ",ro"}, {"mem", "256M"}});
+  EXPECT_EQ(o.kernel, kernel);
+  EXPECT_TRUE(o.disk->read_only);
+  EXPECT_EQ(o.mem_bytes, 256ull << 20);
+  EXPECT_EQ(KindOf([] { MakeRunOptions({}); }), ErrorKind::kUsage);
+  EXPECT_EQ(KindOf([] { MakeRunOptions({{"kernel", "/nonexistent/Image"}}); }), ErrorKind::kInput);
+  EXPECT_EQ(KindOf([&] { MakeRunOptions({{"kernel", kernel}, {"disk", odd}}); }),
+            ErrorKind::kInput);
+  EXPECT_EQ(KindOf([&] { MakeRunOptions({{"kernel", kernel}, {"initrd", "/nonexistent"}}); }),
+            ErrorKind::kInput);
+  EXPECT_EQ(KindOf([&] { MakeRunOptions({{"kernel", ::testing::TempDir()}}); }), ErrorKind::kInput);
+}
+
+TEST(RunOptions, CpusAndTimeout) {
+  std::string kernel = TempFile("Image2", 100);
+  EXPECT_EQ(MakeRunOptions({{"kernel", kernel}, {"cpus", "1"}}).cpus, 1);
+  EXPECT_EQ(KindOf([&] { MakeRunOptions({{"kernel", kernel}, {"cpus", "2"}}); }),
+            ErrorKind::kUsage);
+  EXPECT_EQ(KindOf([&] { MakeRunOptions({{"kernel", kernel}, {"cpus", "x"}}); }),
+            ErrorKind::kUsage);
+  EXPECT_EQ(MakeRunOptions({{"kernel", kernel}, {"timeout", "30"}}).timeout_seconds.value(), 30u);
+  EXPECT_EQ(KindOf([&] { MakeRunOptions({{"kernel", kernel}, {"timeout", "0"}}); }),
+            ErrorKind::kUsage);
+}
+
+}  // namespace
+}  // namespace vmrr
