@@ -1,5 +1,6 @@
 #include "devices/virtq_test_driver.h"
 
+#include <optional>
 #include <stdexcept>
 
 namespace vmrr {
@@ -7,6 +8,12 @@ namespace {
 
 void Check(bool ok) {
   if (!ok) throw std::logic_error("test driver wrote outside guest RAM");
+}
+
+template <typename T>
+T Checked(std::optional<T> v) {
+  if (!v) throw std::logic_error("test driver read outside guest RAM");
+  return *v;
 }
 
 uint64_t AlignUp(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
@@ -73,15 +80,15 @@ void VirtqTestDriver::SetAvailIdx(uint16_t idx) {
 }
 
 uint16_t VirtqTestDriver::UsedIdx() const {
-  return memory_.Load<uint16_t>(layout_.used_gpa + 2).value();
+  return Checked(memory_.Load<uint16_t>(layout_.used_gpa + 2));
 }
 
 uint32_t VirtqTestDriver::UsedId(uint16_t slot) const {
-  return memory_.Load<uint32_t>(layout_.used_gpa + 4 + 8 * (slot % layout_.size)).value();
+  return Checked(memory_.Load<uint32_t>(layout_.used_gpa + 4 + 8 * (slot % layout_.size)));
 }
 
 uint32_t VirtqTestDriver::UsedLen(uint16_t slot) const {
-  return memory_.Load<uint32_t>(layout_.used_gpa + 8 + 8 * (slot % layout_.size)).value();
+  return Checked(memory_.Load<uint32_t>(layout_.used_gpa + 8 + 8 * (slot % layout_.size)));
 }
 
 }  // namespace vmrr

@@ -46,24 +46,27 @@ void AddMemoryNode(FdtBuilder& fdt, uint64_t base, uint64_t size) {
   fdt.EndNode();
 }
 
-void AddUartNode(FdtBuilder& fdt, uint64_t base, uint64_t size,
-                 const std::vector<uint32_t>& interrupts) {
+void AddInterrupts(FdtBuilder& fdt, const InterruptSpec& irq) {
+  if (irq.parent != 0) fdt.PropertyU32("interrupt-parent", irq.parent);
+  fdt.PropertyCells("interrupts", irq.cells);
+}
+
+void AddUartNode(FdtBuilder& fdt, uint64_t base, uint64_t size, const InterruptSpec& irq) {
   fdt.BeginNode(NodeName("uart", base));
   fdt.PropertyString("compatible", "ns16550a");
   fdt.PropertyCells("reg", Reg(base, size));
-  fdt.PropertyCells("interrupts", interrupts);
+  AddInterrupts(fdt, irq);
   fdt.PropertyU32("clock-frequency", kUartClockHz);
   fdt.PropertyU32("reg-shift", 0);
   fdt.PropertyU32("reg-io-width", 1);
   fdt.EndNode();
 }
 
-void AddVirtioMmioNode(FdtBuilder& fdt, uint64_t base, uint64_t size,
-                       const std::vector<uint32_t>& interrupts) {
+void AddVirtioMmioNode(FdtBuilder& fdt, uint64_t base, uint64_t size, const InterruptSpec& irq) {
   fdt.BeginNode(NodeName("virtio_mmio", base));
   fdt.PropertyString("compatible", "virtio,mmio");
   fdt.PropertyCells("reg", Reg(base, size));
-  fdt.PropertyCells("interrupts", interrupts);
+  AddInterrupts(fdt, irq);
   fdt.PropertyEmpty("dma-coherent");
   fdt.EndNode();
 }

@@ -28,11 +28,18 @@ constexpr uint64_t kDefaultKaslrSeed = 0x766d72722d6b6173;  // "vmrr-kas"
 
 void AddChosenNode(FdtBuilder& fdt, const ChosenConfig& chosen);
 void AddMemoryNode(FdtBuilder& fdt, uint64_t base, uint64_t size);
+// A device's interrupt: the specifier cells and, when the node must name
+// it (riscv64: the root has no interrupt-parent, the harts' controllers
+// would inherit it), the controller's phandle (0: inherited).
+struct InterruptSpec {
+  std::vector<uint32_t> cells;
+  uint32_t parent = 0;
+};
+
 // reg uses 2 address and 2 size cells (the root's #address/#size-cells).
-void AddUartNode(FdtBuilder& fdt, uint64_t base, uint64_t size,
-                 const std::vector<uint32_t>& interrupts);
-void AddVirtioMmioNode(FdtBuilder& fdt, uint64_t base, uint64_t size,
-                       const std::vector<uint32_t>& interrupts);
+void AddUartNode(FdtBuilder& fdt, uint64_t base, uint64_t size, const InterruptSpec& irq);
+void AddVirtioMmioNode(FdtBuilder& fdt, uint64_t base, uint64_t size, const InterruptSpec& irq);
+void AddInterrupts(FdtBuilder& fdt, const InterruptSpec& irq);
 // "name@base" as device tree node names are written.
 std::string NodeName(const std::string& name, uint64_t base);
 

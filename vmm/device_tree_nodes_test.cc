@@ -16,8 +16,8 @@ std::vector<uint8_t> TreeWith(const ChosenConfig& chosen) {
   fdt.PropertyU32("#size-cells", 2);
   AddChosenNode(fdt, chosen);
   AddMemoryNode(fdt, 0x80000000, 0x40000000);
-  AddUartNode(fdt, 0x10000000, 0x100, {10});
-  AddVirtioMmioNode(fdt, 0x10001000, 0x200, {1});
+  AddUartNode(fdt, 0x10000000, 0x100, {{10}, 7});
+  AddVirtioMmioNode(fdt, 0x10001000, 0x200, {{1}});
   fdt.EndNode();
   return fdt.Finish();
 }
@@ -62,6 +62,9 @@ TEST(DeviceTreeNodes, UartAndVirtioNodes) {
   int len = 0;
   auto* clk = static_cast<const fdt32_t*>(fdt_getprop(fdt, uart, "clock-frequency", &len));
   EXPECT_EQ(fdt32_to_cpu(*clk), kUartClockHz);
+  auto* parent = static_cast<const fdt32_t*>(fdt_getprop(fdt, uart, "interrupt-parent", &len));
+  ASSERT_NE(parent, nullptr);
+  EXPECT_EQ(fdt32_to_cpu(*parent), 7u);
   int virtio = fdt_path_offset(fdt, "/virtio_mmio@10001000");
   ASSERT_GE(virtio, 0);
   EXPECT_EQ(fdt_node_check_compatible(fdt, virtio, "virtio,mmio"), 0);
@@ -69,6 +72,7 @@ TEST(DeviceTreeNodes, UartAndVirtioNodes) {
   ASSERT_EQ(len, 16);
   EXPECT_EQ(fdt32_to_cpu(reg[1]), 0x10001000u);
   EXPECT_EQ(fdt32_to_cpu(reg[3]), 0x200u);
+  EXPECT_EQ(fdt_getprop(fdt, virtio, "interrupt-parent", &len), nullptr);
 }
 
 TEST(DeviceTreeNodes, NodeNameIsHex) { EXPECT_EQ(NodeName("uart", 0x9000000), "uart@9000000"); }

@@ -2,13 +2,14 @@
 
 #include "vmm/arm64/layout.h"
 #include "vmm/base/error.h"
+#include "vmm/boot_layout.h"
 #include "vmm/fdt_builder.h"
 
 namespace vmrr::arm64 {
 
 namespace {
 
-std::vector<uint32_t> Spi(uint32_t spi) { return {kGicSpi, spi, kIrqLevelHigh}; }
+InterruptSpec Spi(uint32_t spi) { return {{kGicSpi, spi, kIrqLevelHigh}}; }
 
 void AddCpus(FdtBuilder& fdt, int cpus) {
   fdt.BeginNode("cpus");
@@ -60,7 +61,7 @@ void AddRtc(FdtBuilder& fdt, uint32_t clock_phandle) {
   fdt.PropertyStrings("compatible", {"arm,pl031", "arm,primecell"});
   fdt.PropertyCells("reg",
                     {0, static_cast<uint32_t>(kRtcBase), 0, static_cast<uint32_t>(kRtcSize)});
-  fdt.PropertyCells("interrupts", Spi(kRtcSpi));
+  AddInterrupts(fdt, Spi(kRtcSpi));
   fdt.PropertyU32("clocks", clock_phandle);
   fdt.PropertyString("clock-names", "apb_pclk");
   fdt.EndNode();

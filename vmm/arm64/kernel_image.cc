@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "vmm/base/error.h"
+#include "vmm/base/le_bytes.h"
 
 namespace vmrr::arm64 {
 
@@ -12,17 +13,6 @@ constexpr size_t kHeaderSize = 64;
 constexpr uint32_t kMagic = 0x644d5241;  // "ARM\x64"
 constexpr uint64_t kLegacyTextOffset = 0x80000;
 
-uint64_t Le64(const uint8_t* p) {
-  uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
-  return v;
-}
-
-uint32_t Le32(const uint8_t* p) {
-  return static_cast<uint32_t>(p[0]) | static_cast<uint32_t>(p[1]) << 8 |
-         static_cast<uint32_t>(p[2]) << 16 | static_cast<uint32_t>(p[3]) << 24;
-}
-
 }  // namespace
 
 KernelImage ParseKernelImage(std::span<const uint8_t> file, const std::string& name) {
@@ -31,7 +21,7 @@ KernelImage ParseKernelImage(std::span<const uint8_t> file, const std::string& n
   };
   if (file.size() < kHeaderSize) throw bad("too short for the 64-byte header");
   const uint8_t* h = file.data();
-  if (Le32(h + 56) != kMagic) {
+  if (LoadLe32(h + 56) != kMagic) {
     if (h[0] == 0x1f && h[1] == 0x8b) throw bad("it is gzip-compressed (gunzip it first)");
     if (std::memcmp(h,
                     "\x7f"
@@ -41,9 +31,9 @@ KernelImage ParseKernelImage(std::span<const uint8_t> file, const std::string& n
     throw bad("no ARM\\x64 magic at offset 56");
   }
   KernelImage image;
-  image.text_offset = Le64(h + 8);
-  image.image_size = Le64(h + 16);
-  uint64_t flags = Le64(h + 24);
+  image.text_offset = LoadLe64(h + 8);
+  image.image_size = LoadLe64(h + 16);
+  uint64_t flags = LoadLe64(h + 24);
   if (image.image_size == 0) {
     // Kernels before 3.17: text_offset is 0x80000 and the size is unknown.
     image.text_offset = kLegacyTextOffset;

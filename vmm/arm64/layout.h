@@ -12,7 +12,7 @@ constexpr uint64_t kGicRedistBase = 0x080a0000;
 constexpr uint64_t kGicRedistSizePerCpu = 0x20000;
 
 constexpr uint64_t kUartBase = 0x09000000;
-constexpr uint64_t kUartSize = 0x1000;
+constexpr uint64_t kUartSize = 8;  // the 16550 decodes 8 registers
 constexpr uint32_t kUartSpi = 1;
 
 constexpr uint64_t kRtcBase = 0x09010000;
@@ -26,9 +26,6 @@ constexpr uint32_t kVirtioFirstSpi = 16;
 
 constexpr uint64_t kRamBase = 0x80000000;
 constexpr uint32_t kGicSpiCount = 64;  // SPIs the vGIC is sized for
-
-// The device tree lives in the last 2 MiB of RAM (the boot protocol's limit).
-constexpr uint64_t kDtbMaxSize = 2 << 20;
 
 // GIC interrupt specifier (3 cells) and flags.
 constexpr uint32_t kGicSpi = 0;

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "vmm/base/error.h"
+#include "vmm/base/le_bytes.h"
 #include "vmm/base/mapping.h"
 #include "vmm/base/unique_fd.h"
 
@@ -72,6 +73,18 @@ TEST(Error, ThrowErrnoNamesTheCause) {
   } catch (const Error& e) {
     EXPECT_EQ(std::string(e.what()), std::string("open /nonexistent: ") + std::strerror(ENOENT));
   }
+}
+
+}  // namespace
+}  // namespace vmrr
+
+namespace vmrr {
+namespace {
+
+TEST(LeBytes, Loads) {
+  const uint8_t b[8] = {0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x88};
+  EXPECT_EQ(LoadLe32(b), 0x04030201u);
+  EXPECT_EQ(LoadLe64(b), 0x8807060504030201ull);
 }
 
 }  // namespace

@@ -1,23 +1,17 @@
-#include "vmm/arm64/boot_layout.h"
+#include "vmm/boot_layout.h"
 
 #include <gtest/gtest.h>
 
-#include "vmm/arm64/layout.h"
 #include "vmm/base/error.h"
 
-namespace vmrr::arm64 {
+namespace vmrr {
 namespace {
 
-KernelImage Image(uint64_t size, uint64_t text_offset = 0) {
-  KernelImage image;
-  image.image_size = size;
-  image.text_offset = text_offset;
-  return image;
-}
+constexpr uint64_t kRamBase = 0x80000000;
 
 TEST(BootLayout, KernelDtbAndInitrdDoNotOverlap) {
   const uint64_t ram = 1ull << 30;
-  BootLayout l = PlanBoot(Image(40 << 20), kRamBase, ram, 5 << 20);
+  BootLayout l = PlanBoot(0, 40 << 20, kRamBase, ram, 5 << 20);
   EXPECT_EQ(l.kernel, kRamBase);
   EXPECT_EQ(l.kernel_end, kRamBase + (40 << 20));
   EXPECT_EQ(l.dtb, kRamBase + ram - (2 << 20));
@@ -29,14 +23,14 @@ TEST(BootLayout, KernelDtbAndInitrdDoNotOverlap) {
 }
 
 TEST(BootLayout, TextOffsetIsHonoured) {
-  BootLayout l = PlanBoot(Image(8 << 20, 0x80000), kRamBase, 256 << 20, 0);
+  BootLayout l = PlanBoot(0x80000, 8 << 20, kRamBase, 256 << 20, 0);
   EXPECT_EQ(l.kernel, kRamBase + 0x80000);
   EXPECT_EQ(l.initrd, 0u);
 }
 
 TEST(BootLayout, TooSmallNamesTheSizes) {
   try {
-    PlanBoot(Image(60 << 20), kRamBase, 64 << 20, 8 << 20);
+    PlanBoot(0, 60 << 20, kRamBase, 64 << 20, 8 << 20);
     FAIL();
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::kInput);
@@ -49,9 +43,9 @@ TEST(BootLayout, TooSmallNamesTheSizes) {
 
 TEST(BootLayout, ExactFitIsAccepted) {
   // kernel 2 MiB + initrd 2 MiB + dtb 2 MiB in 6 MiB.
-  BootLayout l = PlanBoot(Image(2 << 20), kRamBase, 6 << 20, 2 << 20);
+  BootLayout l = PlanBoot(0, 2 << 20, kRamBase, 6 << 20, 2 << 20);
   EXPECT_EQ(l.initrd, kRamBase + (2 << 20));
 }
 
 }  // namespace
-}  // namespace vmrr::arm64
+}  // namespace vmrr

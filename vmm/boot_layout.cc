@@ -1,9 +1,8 @@
-#include "vmm/arm64/boot_layout.h"
+#include "vmm/boot_layout.h"
 
-#include "vmm/arm64/layout.h"
 #include "vmm/base/error.h"
 
-namespace vmrr::arm64 {
+namespace vmrr {
 
 namespace {
 
@@ -15,21 +14,21 @@ std::string MiB(uint64_t bytes) { return std::to_string((bytes + (1 << 20) - 1) 
 
 }  // namespace
 
-BootLayout PlanBoot(const KernelImage& image, uint64_t ram_base, uint64_t ram_size,
+BootLayout PlanBoot(uint64_t text_offset, uint64_t image_size, uint64_t ram_base, uint64_t ram_size,
                     uint64_t initrd_size) {
   if (ram_base % kAlign2M != 0 || ram_size % kAlign2M != 0) {
     throw Error(ErrorKind::kInternal, "guest RAM must be 2 MiB aligned");
   }
   BootLayout layout;
-  layout.kernel = ram_base + image.text_offset;
-  layout.kernel_end = layout.kernel + image.image_size;
+  layout.kernel = ram_base + text_offset;
+  layout.kernel_end = layout.kernel + image_size;
   layout.dtb = ram_base + ram_size - kDtbMaxSize;
   uint64_t free_start = AlignUp(layout.kernel_end, kAlign2M);
   uint64_t need = free_start - ram_base + AlignUp(initrd_size, 4096) + kDtbMaxSize;
   if (need > ram_size) {
     throw Error(ErrorKind::kInput,
                 "guest memory " + MiB(ram_size) + " is too small for the kernel (" +
-                    MiB(image.image_size) + "), initrd (" + MiB(initrd_size) +
+                    MiB(image_size) + "), initrd (" + MiB(initrd_size) +
                     ") and device tree (2 MiB): use --mem " + MiB(need + (64 << 20)) + " or more");
   }
   if (initrd_size > 0) {
@@ -39,4 +38,4 @@ BootLayout PlanBoot(const KernelImage& image, uint64_t ram_base, uint64_t ram_si
   return layout;
 }
 
-}  // namespace vmrr::arm64
+}  // namespace vmrr

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# `vmrr run` boots the Debian kernel with the guest rootfs (through its
+# initrd: Debian builds virtio-blk and ext4 as modules) and every workload
+# prints its PASS line and powers off (exit 0); bad input exits 2 at once.
+set -u
+arch="$1"
+rig="$(dirname "$0")/../../tools/rig"
+out="$("$rig" "$arch" --timeout 1500 -- '
+  boot="vmrr run --kernel /guest/Image --initrd /guest/initrd.img --disk /guest/rootfs.img"
+  for w in boot io timers entropy mixed; do
+    $boot --timeout 600 --append "quiet vmrr.workload=$w" > /tmp/$w.log 2>&1
+    echo "exit $w $?"
+    grep "^vmrr-workload" /tmp/$w.log
+  done
+  vmrr run --kernel /guest/rootfs.img --timeout 60 > /tmp/bad.log 2>&1; echo "exit bad-kernel $? $(cat /tmp/bad.log)"
+  head -c 1000 /dev/zero > /tmp/odd.img
+  vmrr run --kernel /guest/Image --disk /tmp/odd.img --timeout 60 > /tmp/bad.log 2>&1
+  echo "exit bad-disk $? $(cat /tmp/bad.log)"
+  vmrr run --kernel /guest/Image --bogus --timeout 60 > /tmp/bad.log 2>&1; echo "exit bad-flag $? $(cat /tmp/bad.log)"
+')"
+rc=$?
+echo "$out"
+[ $rc = 0 ] || { echo "FAIL: rig exited $rc"; exit 1; }
+fail=0
+for w in boot io timers entropy mixed; do
+  echo "$out" | grep -qx "exit $w 0" || { echo "FAIL: $w did not exit 0"; fail=1; }
+  [ "$(echo "$out" | grep -c "^vmrr-workload $w: ")" = 1 ] || { echo "FAIL: $w: not one verdict line"; fail=1; }
+  echo "$out" | grep -qx "vmrr-workload $w: PASS" || { echo "FAIL: $w did not pass"; fail=1; }
+done
+echo "$out" | grep -q "^exit bad-kernel 2 vmrr: .*not an $arch Linux Image" || { echo "FAIL: bad kernel"; fail=1; }
+echo "$out" | grep -q "^exit bad-disk 2 vmrr: disk .*not a multiple of 512" || { echo "FAIL: bad disk"; fail=1; }
+echo "$out" | grep -q "^exit bad-flag 2 vmrr: unknown flag --bogus" || { echo "FAIL: bad flag"; fail=1; }
+exit $fail

@@ -1,0 +1,73 @@
+#include "vmm/guest_session.h"
+
+#include <spdlog/spdlog.h>
+
+#include "devices/block_backend.h"
+#include "devices/virtio_blk.h"
+#include "vmm/base/error.h"
+#include "vmm/boot_files.h"
+
+namespace vmrr {
+
+BootFiles ReadBootFiles(const RunOptions& options) {
+  BootFiles files;
+  files.kernel = ReadBootFile("kernel", options.kernel);
+  if (options.initrd) files.initrd = ReadBootFile("initrd", *options.initrd);
+  return files;
+}
+
+StandardDevices AddStandardDevices(const RunOptions& options, GuestMemory& memory, MmioBus& bus,
+                                   Console& console, uint64_t uart_base, IrqLine uart_irq,
+                                   uint64_t virtio_base,
+                                   const std::function<IrqLine(int slot)>& virtio_irq) {
+  StandardDevices devices;
+  devices.uart = std::make_unique<Uart16550>(std::move(uart_irq),
+                                             [&console](uint8_t byte) { console.Write(byte); });
+  bus.Register(uart_base, *devices.uart);
+  if (options.disk) {
+    auto disk = std::make_unique<FileBlockBackend>(options.disk->path, options.disk->read_only);
+    devices.disk = std::make_unique<VirtioMmio>(
+        memory, std::make_unique<VirtioBlk>(std::move(disk)), virtio_irq(0));
+    bus.Register(virtio_base, *devices.disk);
+    devices.virtio_devices = 1;
+  }
+  return devices;
+}
+
+ChosenConfig MakeChosen(const RunOptions& options, const BootLayout& layout) {
+  ChosenConfig chosen;
+  chosen.bootargs = "console=ttyS0 " + options.append;
+  if (layout.initrd_end > layout.initrd) {
+    chosen.initrd_start = layout.initrd;
+    chosen.initrd_end = layout.initrd_end;
+  }
+  chosen.rng_seed = DefaultRngSeed();
+  chosen.kaslr_seed = kDefaultKaslrSeed;
+  return chosen;
+}
+
+void LoadGuest(const RunOptions& options, GuestMemory& memory, const BootLayout& layout,
+               const BootFiles& files, const std::vector<uint8_t>& dtb) {
+  if (options.dump_dtb) WriteFile(*options.dump_dtb, dtb);
+  bool ok = memory.Write(layout.kernel, files.kernel.data(), files.kernel.size()) &&
+            memory.Write(layout.dtb, dtb.data(), dtb.size()) &&
+            (files.initrd.empty() ||
+             memory.Write(layout.initrd, files.initrd.data(), files.initrd.size()));
+  if (!ok) throw Error(ErrorKind::kInternal, "boot layout outside guest RAM");
+  spdlog::info("kernel at {:#x} ({} bytes), initrd at {:#x} ({} bytes), dtb at {:#x}",
+               layout.kernel, files.kernel.size(), layout.initrd, files.initrd.size(), layout.dtb);
+}
+
+RunOutcome RunWithConsole(const RunOptions& options, KvmVcpu& vcpu, MmioBus& bus, Console& console,
+                          Uart16550& uart, std::function<bool(kvm_run&)> arch_exit) {
+  RunLoopConfig config;
+  if (options.timeout_seconds) config.timeout = std::chrono::seconds(*options.timeout_seconds);
+  config.console_input = [&uart](const uint8_t* data, size_t len) { uart.PushInput(data, len); };
+  config.arch_exit = std::move(arch_exit);
+  RunLoop loop(vcpu, bus, console, config);
+  RunOutcome outcome = loop.Run();
+  spdlog::info("{} after {} exits", Describe(outcome), loop.exits());
+  return outcome;
+}
+
+}  // namespace vmrr

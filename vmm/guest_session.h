@@ -1,0 +1,52 @@
+// The parts of `vmrr run` that are the same on every architecture: boot
+// files, the UART console and virtio-blk disk, loading RAM, /chosen, and
+// running the loop.  vmm/<arch>/guest_runner.cc adds the machine itself.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "devices/mmio_bus.h"
+#include "devices/uart16550.h"
+#include "devices/virtio_mmio.h"
+#include "vmm/boot_layout.h"
+#include "vmm/console.h"
+#include "vmm/device_tree_nodes.h"
+#include "vmm/guest_memory.h"
+#include "vmm/run_loop.h"
+#include "vmm/run_options.h"
+
+namespace vmrr {
+
+struct BootFiles {
+  std::vector<uint8_t> kernel;
+  std::vector<uint8_t> initrd;  // empty without --initrd
+};
+BootFiles ReadBootFiles(const RunOptions& options);
+
+struct StandardDevices {
+  std::unique_ptr<Uart16550> uart;
+  std::unique_ptr<VirtioMmio> disk;  // null without --disk
+  int virtio_devices = 0;
+};
+
+// The UART at `uart_base` and, with --disk, virtio-blk in virtio slot 0.
+StandardDevices AddStandardDevices(const RunOptions& options, GuestMemory& memory, MmioBus& bus,
+                                   Console& console, uint64_t uart_base, IrqLine uart_irq,
+                                   uint64_t virtio_base,
+                                   const std::function<IrqLine(int slot)>& virtio_irq);
+
+// bootargs ("console=ttyS0 " + --append), the initrd range and fixed seeds.
+ChosenConfig MakeChosen(const RunOptions& options, const BootLayout& layout);
+
+// Copies kernel, initrd and device tree into RAM (and writes --dump-dtb).
+void LoadGuest(const RunOptions& options, GuestMemory& memory, const BootLayout& layout,
+               const BootFiles& files, const std::vector<uint8_t>& dtb);
+
+// Runs vCPU 0 with the console wired to the UART until an outcome.
+RunOutcome RunWithConsole(const RunOptions& options, KvmVcpu& vcpu, MmioBus& bus, Console& console,
+                          Uart16550& uart, std::function<bool(kvm_run&)> arch_exit = {});
+
+}  // namespace vmrr

@@ -1,0 +1,204 @@
+#include "vmm/riscv64/machine.h"
+
+#include <asm/kvm.h>
+#include <spdlog/spdlog.h>
+#include <sys/ioctl.h>
+
+#include <cerrno>
+#include <cstddef>
+
+#include "vmm/base/error.h"
+#include "vmm/riscv64/isa_string.h"
+#include "vmm/riscv64/layout.h"
+
+namespace vmrr::riscv64 {
+
+namespace {
+
+constexpr uint64_t kRegU64 = KVM_REG_RISCV | KVM_REG_SIZE_U64;
+
+constexpr uint64_t CoreReg(size_t offset) {
+  return kRegU64 | KVM_REG_RISCV_CORE | (offset / sizeof(unsigned long));
+}
+constexpr uint64_t ConfigReg(size_t offset) {
+  return kRegU64 | KVM_REG_RISCV_CONFIG | (offset / sizeof(unsigned long));
+}
+constexpr uint64_t IsaExtReg(uint64_t id) {
+  return kRegU64 | KVM_REG_RISCV_ISA_EXT | KVM_REG_RISCV_ISA_SINGLE | id;
+}
+constexpr uint64_t SbiExtReg(uint64_t id) {
+  return kRegU64 | KVM_REG_RISCV_SBI_EXT | KVM_REG_RISCV_SBI_SINGLE | id;
+}
+
+constexpr uint64_t kPc = CoreReg(offsetof(kvm_riscv_core, regs.pc));
+constexpr uint64_t kA0 = CoreReg(offsetof(kvm_riscv_core, regs.a0));
+constexpr uint64_t kA1 = CoreReg(offsetof(kvm_riscv_core, regs.a1));
+constexpr uint64_t kIsa = ConfigReg(offsetof(kvm_riscv_config, isa));
+constexpr uint64_t kSatpMode = ConfigReg(offsetof(kvm_riscv_config, satp_mode));
+constexpr uint64_t kTimebase =
+    kRegU64 | KVM_REG_RISCV_TIMER | (offsetof(kvm_riscv_timer, frequency) / sizeof(uint64_t));
+
+constexpr int64_t kSbiErrNotSupported = -2;
+
+struct MultiLetterExtension {
+  uint64_t id;
+  const char* name;
+};
+
+// The multi-letter ISA_EXT registers of the 6.12 uapi (single letters come
+// from config.isa).
+constexpr MultiLetterExtension kExtensions[] = {
+    {KVM_RISCV_ISA_EXT_SVPBMT, "svpbmt"},
+    {KVM_RISCV_ISA_EXT_SSTC, "sstc"},
+    {KVM_RISCV_ISA_EXT_SVINVAL, "svinval"},
+    {KVM_RISCV_ISA_EXT_ZIHINTPAUSE, "zihintpause"},
+    {KVM_RISCV_ISA_EXT_ZICBOM, "zicbom"},
+    {KVM_RISCV_ISA_EXT_ZICBOZ, "zicboz"},
+    {KVM_RISCV_ISA_EXT_ZBB, "zbb"},
+    {KVM_RISCV_ISA_EXT_SSAIA, "ssaia"},
+    {KVM_RISCV_ISA_EXT_SVNAPOT, "svnapot"},
+    {KVM_RISCV_ISA_EXT_ZBA, "zba"},
+    {KVM_RISCV_ISA_EXT_ZBS, "zbs"},
+    {KVM_RISCV_ISA_EXT_ZICNTR, "zicntr"},
+    {KVM_RISCV_ISA_EXT_ZICSR, "zicsr"},
+    {KVM_RISCV_ISA_EXT_ZIFENCEI, "zifencei"},
+    {KVM_RISCV_ISA_EXT_ZIHPM, "zihpm"},
+    {KVM_RISCV_ISA_EXT_SMSTATEEN, "smstateen"},
+    {KVM_RISCV_ISA_EXT_ZICOND, "zicond"},
+    {KVM_RISCV_ISA_EXT_ZBC, "zbc"},
+    {KVM_RISCV_ISA_EXT_ZBKB, "zbkb"},
+    {KVM_RISCV_ISA_EXT_ZBKC, "zbkc"},
+    {KVM_RISCV_ISA_EXT_ZBKX, "zbkx"},
+    {KVM_RISCV_ISA_EXT_ZKND, "zknd"},
+    {KVM_RISCV_ISA_EXT_ZKNE, "zkne"},
+    {KVM_RISCV_ISA_EXT_ZKNH, "zknh"},
+    {KVM_RISCV_ISA_EXT_ZKR, "zkr"},
+    {KVM_RISCV_ISA_EXT_ZKSED, "zksed"},
+    {KVM_RISCV_ISA_EXT_ZKSH, "zksh"},
+    {KVM_RISCV_ISA_EXT_ZKT, "zkt"},
+    {KVM_RISCV_ISA_EXT_ZVBB, "zvbb"},
+    {KVM_RISCV_ISA_EXT_ZVBC, "zvbc"},
+    {KVM_RISCV_ISA_EXT_ZVKB, "zvkb"},
+    {KVM_RISCV_ISA_EXT_ZVKG, "zvkg"},
+    {KVM_RISCV_ISA_EXT_ZVKNED, "zvkned"},
+    {KVM_RISCV_ISA_EXT_ZVKNHA, "zvknha"},
+    {KVM_RISCV_ISA_EXT_ZVKNHB, "zvknhb"},
+    {KVM_RISCV_ISA_EXT_ZVKSED, "zvksed"},
+    {KVM_RISCV_ISA_EXT_ZVKSH, "zvksh"},
+    {KVM_RISCV_ISA_EXT_ZVKT, "zvkt"},
+    {KVM_RISCV_ISA_EXT_ZFH, "zfh"},
+    {KVM_RISCV_ISA_EXT_ZFHMIN, "zfhmin"},
+    {KVM_RISCV_ISA_EXT_ZIHINTNTL, "zihintntl"},
+    {KVM_RISCV_ISA_EXT_ZVFH, "zvfh"},
+    {KVM_RISCV_ISA_EXT_ZVFHMIN, "zvfhmin"},
+    {KVM_RISCV_ISA_EXT_ZFA, "zfa"},
+    {KVM_RISCV_ISA_EXT_ZTSO, "ztso"},
+    {KVM_RISCV_ISA_EXT_ZACAS, "zacas"},
+    {KVM_RISCV_ISA_EXT_SSCOFPMF, "sscofpmf"},
+    {KVM_RISCV_ISA_EXT_ZIMOP, "zimop"},
+    {KVM_RISCV_ISA_EXT_ZCA, "zca"},
+    {KVM_RISCV_ISA_EXT_ZCB, "zcb"},
+    {KVM_RISCV_ISA_EXT_ZCD, "zcd"},
+    {KVM_RISCV_ISA_EXT_ZCF, "zcf"},
+    {KVM_RISCV_ISA_EXT_ZCMOP, "zcmop"},
+    {KVM_RISCV_ISA_EXT_ZAWRS, "zawrs"},
+};
+
+bool TryGet(const KvmVcpu& vcpu, uint64_t id, uint64_t* value) {
+  try {
+    *value = vcpu.GetOneReg(id);
+    return true;
+  } catch (const Error&) {
+    return false;  // not offered by this KVM
+  }
+}
+
+std::string MmuType(uint64_t satp_mode) {
+  switch (satp_mode) {
+    case 8:
+      return "riscv,sv39";
+    case 9:
+      return "riscv,sv48";
+    case 10:
+      return "riscv,sv57";
+  }
+  throw Error(ErrorKind::kUnsupported, "unknown satp mode " + std::to_string(satp_mode));
+}
+
+}  // namespace
+
+Machine::Machine(const KvmSystem& kvm, uint64_t ram_size, int cpus)
+    : vm_(KvmVm::Create(kvm)), memory_(kRamBase, ram_size) {
+  vm_.SetUserMemoryRegion(0, kRamBase, memory_.host(), memory_.size());
+  for (int i = 0; i < cpus; ++i) vcpus_.push_back(KvmVcpu::Create(vm_, i));
+  for (KvmVcpu& vcpu : vcpus_) hart_ = DescribeAndTrimHart(vcpu);
+}
+
+HartDescription Machine::DescribeAndTrimHart(KvmVcpu& vcpu) {
+  // The guest gets no PMU and no steal-time: both would feed it host state.
+  for (uint64_t sbi : {uint64_t{KVM_RISCV_SBI_EXT_PMU}, uint64_t{KVM_RISCV_SBI_EXT_STA}}) {
+    uint64_t on = 0;
+    if (TryGet(vcpu, SbiExtReg(sbi), &on) && on) vcpu.SetOneReg(SbiExtReg(sbi), 0);
+  }
+  const std::set<std::string>& hidden = HiddenExtensions();
+  std::set<std::string> kept_hidden;  // KVM refused to turn these off
+  std::vector<std::string> multi;
+  for (const MultiLetterExtension& ext : kExtensions) {
+    uint64_t on = 0;
+    if (!TryGet(vcpu, IsaExtReg(ext.id), &on) || !on) continue;
+    if (hidden.count(ext.name)) {
+      try {
+        vcpu.SetOneReg(IsaExtReg(ext.id), 0);
+        continue;
+      } catch (const Error&) {
+        spdlog::warn("cannot hide ISA extension {} from the guest: KVM refuses", ext.name);
+      }
+    }
+    multi.push_back(ext.name);
+  }
+  HartDescription hart;
+  uint64_t letters = vcpu.GetOneReg(kIsa);
+  uint64_t h_bit = uint64_t{1} << ('h' - 'a');
+  if (letters & h_bit) {
+    try {
+      vcpu.SetOneReg(IsaExtReg(KVM_RISCV_ISA_EXT_H), 0);
+      letters &= ~h_bit;
+    } catch (const Error&) {
+      spdlog::warn("cannot hide the H extension from the guest");
+    }
+  }
+  std::set<std::string> letters_hidden = hidden;
+  letters_hidden.erase("h");  // handled above from what KVM allowed
+  hart.isa = BuildIsaString(letters, multi, letters_hidden);
+  uint64_t satp_mode = 0;
+  hart.mmu_type = TryGet(vcpu, kSatpMode, &satp_mode) ? MmuType(satp_mode) : "riscv,sv39";
+  hart.timebase_hz = static_cast<uint32_t>(vcpu.GetOneReg(kTimebase));
+  return hart;
+}
+
+IrqLine Machine::ExternalInterrupt(int index) {
+  int fd = vcpus_.at(index).fd();
+  return [fd](bool level) {
+    kvm_interrupt irq{};
+    irq.irq = level ? KVM_INTERRUPT_SET : KVM_INTERRUPT_UNSET;
+    if (ioctl(fd, KVM_INTERRUPT, &irq) < 0) ThrowErrno("KVM_INTERRUPT");
+  };
+}
+
+void Machine::SetBootRegisters(uint64_t entry, uint64_t dtb) {
+  KvmVcpu& boot = vcpus_.at(0);
+  boot.SetOneReg(kA0, 0);
+  boot.SetOneReg(kA1, dtb);
+  boot.SetOneReg(kPc, entry);
+}
+
+bool Machine::HandleSbiExit(kvm_run& run) {
+  if (run.exit_reason != KVM_EXIT_RISCV_SBI) return false;
+  spdlog::debug("SBI call to the VMM: extension {:#x} function {}", run.riscv_sbi.extension_id,
+                run.riscv_sbi.function_id);
+  run.riscv_sbi.ret[0] = static_cast<unsigned long>(kSbiErrNotSupported);
+  run.riscv_sbi.ret[1] = 0;
+  return true;
+}
+
+}  // namespace vmrr::riscv64

@@ -1,0 +1,51 @@
+// The riscv64 KVM machine: a VM with guest RAM at kRamBase, one vCPU per
+// hart, and the vCPU facts the device tree needs (ISA, MMU, timebase).
+// External interrupts come from a PLIC emulated in the VMM (devices/plic)
+// and reach a hart through KVM_INTERRUPT, so the VMM decides when.
+#pragma once
+
+#include <linux/kvm.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "devices/mmio_device.h"
+#include "vmm/guest_memory.h"
+#include "vmm/kvm.h"
+
+namespace vmrr::riscv64 {
+
+struct HartDescription {
+  std::string isa;       // riscv,isa, hidden extensions removed
+  std::string mmu_type;  // riscv,svNN
+  uint32_t timebase_hz = 0;
+};
+
+class Machine {
+ public:
+  Machine(const KvmSystem& kvm, uint64_t ram_size, int cpus);
+
+  GuestMemory& memory() { return memory_; }
+  KvmVcpu& vcpu(int index) { return vcpus_.at(index); }
+  const HartDescription& hart() const { return hart_; }
+
+  // The supervisor external interrupt of hart `index` (a PLIC context output).
+  IrqLine ExternalInterrupt(int index);
+  // Hart 0 enters the kernel: pc = entry, a0 = hart id, a1 = device tree.
+  void SetBootRegisters(uint64_t entry, uint64_t dtb);
+
+  // SBI calls KVM leaves to the VMM (vendor, experimental, ...): answered
+  // SBI_ERR_NOT_SUPPORTED.  Returns true for KVM_EXIT_RISCV_SBI.
+  static bool HandleSbiExit(kvm_run& run);
+
+ private:
+  HartDescription DescribeAndTrimHart(KvmVcpu& vcpu);
+
+  KvmVm vm_;
+  GuestMemory memory_;
+  std::vector<KvmVcpu> vcpus_;
+  HartDescription hart_;
+};
+
+}  // namespace vmrr::riscv64
