@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # `vmrr run` boots the Debian kernel with the guest rootfs (through its
 # initrd: Debian builds virtio-blk and ext4 as modules) and every workload
-# prints its PASS line and powers off (exit 0); bad input exits 2 at once.
+# prints its PASS line and powers off (exit 0); --dump-dtb writes a device
+# tree dtc decompiles; bad input exits 2 at once with a one-line error.
 set -u
 arch="$1"
-rig="$(dirname "$0")/../../tools/rig"
-out="$("$rig" "$arch" --timeout 1500 -- '
+here="$(cd "$(dirname "$0")" && pwd)"
+source "$here/../../tools/lib.sh"
+share="$(mktemp -d)"
+trap 'rm -rf "$share"' EXIT
+out="$("$VMRR_REPO/tools/rig" "$arch" --share "$share" --timeout 1500 -- '
   boot="vmrr run --kernel /guest/Image --initrd /guest/initrd.img --disk /guest/rootfs.img"
   for w in boot io timers entropy mixed; do
-    $boot --timeout 600 --append "quiet vmrr.workload=$w" > /tmp/$w.log 2>&1
+    dump=""; [ $w = boot ] && dump="--dump-dtb /share/guest.dtb"
+    $boot $dump --timeout 600 --append "quiet vmrr.workload=$w" > /tmp/$w.log 2>&1
     echo "exit $w $?"
     grep "^vmrr-workload" /tmp/$w.log
   done
@@ -17,6 +22,8 @@ out="$("$rig" "$arch" --timeout 1500 -- '
   vmrr run --kernel /guest/Image --disk /tmp/odd.img --timeout 60 > /tmp/bad.log 2>&1
   echo "exit bad-disk $? $(cat /tmp/bad.log)"
   vmrr run --kernel /guest/Image --bogus --timeout 60 > /tmp/bad.log 2>&1; echo "exit bad-flag $? $(cat /tmp/bad.log)"
+  vmrr run --kernel /guest/Image --initrd /guest/rootfs.img --mem 64M --timeout 60 > /tmp/bad.log 2>&1
+  echo "exit bad-mem $? $(cat /tmp/bad.log)"
 ')"
 rc=$?
 echo "$out"
@@ -27,7 +34,12 @@ for w in boot io timers entropy mixed; do
   [ "$(echo "$out" | grep -c "^vmrr-workload $w: ")" = 1 ] || { echo "FAIL: $w: not one verdict line"; fail=1; }
   echo "$out" | grep -qx "vmrr-workload $w: PASS" || { echo "FAIL: $w did not pass"; fail=1; }
 done
-echo "$out" | grep -q "^exit bad-kernel 2 vmrr: .*not an $arch Linux Image" || { echo "FAIL: bad kernel"; fail=1; }
+echo "$out" | grep -q "^exit bad-kernel 2 vmrr: .*not an* $arch Linux Image" || { echo "FAIL: bad kernel"; fail=1; }
 echo "$out" | grep -q "^exit bad-disk 2 vmrr: disk .*not a multiple of 512" || { echo "FAIL: bad disk"; fail=1; }
 echo "$out" | grep -q "^exit bad-flag 2 vmrr: unknown flag --bogus" || { echo "FAIL: bad flag"; fail=1; }
+echo "$out" | grep -q "^exit bad-mem 2 vmrr: guest memory 64 MiB is too small" || { echo "FAIL: bad mem"; fail=1; }
+dts="$(in_chroot_private "$share:/dtb" dtc -q -I dtb -O dts /dtb/guest.dtb 2>&1)"
+for want in 'compatible = "virtio,mmio"' 'rng-seed' 'kaslr-seed' 'stdout-path = "/uart@'; do
+  echo "$dts" | grep -qF "$want" || { echo "FAIL: dumped device tree lacks $want"; fail=1; }
+done
 exit $fail
