@@ -29,7 +29,8 @@ BootLayout PlanBoot(uint64_t text_offset, uint64_t image_size, uint64_t ram_base
     throw Error(ErrorKind::kInput,
                 "guest memory " + MiB(ram_size) + " is too small for the kernel (" +
                     MiB(image_size) + "), initrd (" + MiB(initrd_size) +
-                    ") and device tree (2 MiB): use --mem " + MiB(need + (64 << 20)) + " or more");
+                    ") and device tree (2 MiB): use --mem " +
+                    std::to_string(AlignUp(need + (64 << 20), kAlign2M) >> 20) + "M or more");
   }
   if (initrd_size > 0) {
     layout.initrd = AlignDown(layout.dtb - initrd_size, 4096);
