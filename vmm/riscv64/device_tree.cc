@@ -24,6 +24,8 @@ std::vector<uint32_t> AddCpus(FdtBuilder& fdt, const DeviceTreeConfig& config) {
     fdt.PropertyString("compatible", "riscv");
     fdt.PropertyString("riscv,isa", config.isa);
     fdt.PropertyString("mmu-type", config.mmu_type);
+    if (config.cbom_block_size) fdt.PropertyU32("riscv,cbom-block-size", config.cbom_block_size);
+    if (config.cboz_block_size) fdt.PropertyU32("riscv,cboz-block-size", config.cboz_block_size);
     uint32_t intc = fdt.NewPhandle();
     fdt.BeginNode("interrupt-controller");
     fdt.PropertyU32("#interrupt-cells", 1);

@@ -17,6 +17,8 @@ struct DeviceTreeConfig {
   std::string isa;       // riscv,isa
   std::string mmu_type;  // "riscv,sv39" | "riscv,sv48" | "riscv,sv57"
   uint32_t timebase_hz = 0;
+  uint32_t cbom_block_size = 0;  // riscv,cbom-block-size when non-zero
+  uint32_t cboz_block_size = 0;  // riscv,cboz-block-size when non-zero
   int virtio_devices = 0;
   ChosenConfig chosen;  // stdout_path is filled in
 };

@@ -19,6 +19,7 @@ DeviceTreeConfig Config() {
   c.isa = "rv64imafdc_zicsr_zifencei_sstc";
   c.mmu_type = "riscv,sv57";
   c.timebase_hz = 10000000;
+  c.cbom_block_size = 64;
   c.virtio_devices = 1;
   c.chosen.bootargs = "console=ttyS0";
   return c;
@@ -49,6 +50,8 @@ TEST(Riscv64DeviceTree, ReadsBackWithLibfdt) {
   ASSERT_GE(cpu, 0);
   EXPECT_EQ(Str(fdt, cpu, "riscv,isa"), "rv64imafdc_zicsr_zifencei_sstc");
   EXPECT_EQ(Str(fdt, cpu, "mmu-type"), "riscv,sv57");
+  EXPECT_EQ(Cell(fdt, cpu, "riscv,cbom-block-size", 0), 64u);
+  EXPECT_EQ(fdt_getprop(fdt, cpu, "riscv,cboz-block-size", nullptr), nullptr);
   int intc = fdt_path_offset(fdt, "/cpus/cpu@0/interrupt-controller");
   ASSERT_GE(intc, 0);
   EXPECT_EQ(fdt_node_check_compatible(fdt, intc, "riscv,cpu-intc"), 0);

@@ -52,6 +52,8 @@ RunOutcome RunGuest(const RunOptions& options) {
   dt.isa = machine.hart().isa;
   dt.mmu_type = machine.hart().mmu_type;
   dt.timebase_hz = machine.hart().timebase_hz;
+  dt.cbom_block_size = machine.hart().cbom_block_size;
+  dt.cboz_block_size = machine.hart().cboz_block_size;
   dt.virtio_devices = devices.virtio_devices;
   dt.chosen = MakeChosen(options, layout);
   LoadGuest(options, machine.memory(), layout, files, BuildDeviceTree(dt));

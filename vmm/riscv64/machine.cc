@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/ioctl.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstddef>
 
@@ -35,6 +36,8 @@ constexpr uint64_t kA0 = CoreReg(offsetof(kvm_riscv_core, regs.a0));
 constexpr uint64_t kA1 = CoreReg(offsetof(kvm_riscv_core, regs.a1));
 constexpr uint64_t kIsa = ConfigReg(offsetof(kvm_riscv_config, isa));
 constexpr uint64_t kSatpMode = ConfigReg(offsetof(kvm_riscv_config, satp_mode));
+constexpr uint64_t kCbomBlockSize = ConfigReg(offsetof(kvm_riscv_config, zicbom_block_size));
+constexpr uint64_t kCbozBlockSize = ConfigReg(offsetof(kvm_riscv_config, zicboz_block_size));
 constexpr uint64_t kTimebase =
     kRegU64 | KVM_REG_RISCV_TIMER | (offsetof(kvm_riscv_timer, frequency) / sizeof(uint64_t));
 
@@ -173,6 +176,14 @@ HartDescription Machine::DescribeAndTrimHart(KvmVcpu& vcpu) {
   uint64_t satp_mode = 0;
   hart.mmu_type = TryGet(vcpu, kSatpMode, &satp_mode) ? MmuType(satp_mode) : "riscv,sv39";
   hart.timebase_hz = static_cast<uint32_t>(vcpu.GetOneReg(kTimebase));
+  // Linux ignores Zicbom/Zicboz without their block sizes in the device tree.
+  uint64_t size = 0;
+  if (std::count(multi.begin(), multi.end(), "zicbom") && TryGet(vcpu, kCbomBlockSize, &size)) {
+    hart.cbom_block_size = static_cast<uint32_t>(size);
+  }
+  if (std::count(multi.begin(), multi.end(), "zicboz") && TryGet(vcpu, kCbozBlockSize, &size)) {
+    hart.cboz_block_size = static_cast<uint32_t>(size);
+  }
   return hart;
 }
 

@@ -20,6 +20,8 @@ struct HartDescription {
   std::string isa;       // riscv,isa, hidden extensions removed
   std::string mmu_type;  // riscv,svNN
   uint32_t timebase_hz = 0;
+  uint32_t cbom_block_size = 0;  // with Zicbom (0: not offered)
+  uint32_t cboz_block_size = 0;  // with Zicboz
 };
 
 class Machine {
