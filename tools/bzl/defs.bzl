@@ -32,13 +32,14 @@ def vmrr_cc_test(name, copts = [], deps = [], size = "small", **kwargs):
         **kwargs
     )
 
-def vmrr_proto_library(name, src):
+def vmrr_proto_library(name, src, imports = [], deps = []):
     """C++ code generated from one .proto by the chroot's protoc (3.21.12,
-    the same version as every target's libprotobuf)."""
+    the same version as every target's libprotobuf).  `imports` are the
+    .proto files it imports, `deps` their vmrr_proto_library targets."""
     base = src[:-len(".proto")]
     native.genrule(
         name = name + "_gen",
-        srcs = [src],
+        srcs = [src] + imports,
         outs = [base + ".pb.cc", base + ".pb.h"],
         cmd = "$(execpath //tools/bzl/deps:protoc) --proto_path=. --cpp_out=$(GENDIR) $(location %s)" % src,
         tools = ["//tools/bzl/deps:protoc"],
@@ -47,5 +48,5 @@ def vmrr_proto_library(name, src):
         name = name,
         srcs = [base + ".pb.cc"],
         hdrs = [base + ".pb.h"],
-        deps = ["//tools/bzl/deps:protobuf"],
+        deps = ["//tools/bzl/deps:protobuf"] + deps,
     )

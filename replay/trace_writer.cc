@@ -1,0 +1,102 @@
+#include "replay/trace_writer.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "replay/crc32c.h"
+#include "vmm/base/error.h"
+
+namespace vmrr {
+
+namespace {
+
+void AppendVarint(std::string& out, uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>(v | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+
+}  // namespace
+
+TraceWriter::TraceWriter(const std::string& path, proto::TraceHeader header)
+    : path_(path), last_flush_(std::chrono::steady_clock::now()) {
+  fd_ = UniqueFd(open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (!fd_.valid()) {
+    throw Error(ErrorKind::kInput, "cannot create trace " + path + ": " + std::strerror(errno));
+  }
+  header.set_magic(kTraceMagic);
+  header.set_format_version(kTraceFormatVersion);
+  proto::TraceRecord record;
+  *record.mutable_header() = std::move(header);
+  WriteRecord(record);
+}
+
+void TraceWriter::WriteRecord(const proto::TraceRecord& record) {
+  std::string body = record.SerializeAsString();
+  std::string out;
+  out.push_back(0x0a);  // TraceFile field 1, length-delimited
+  AppendVarint(out, body.size());
+  out += body;
+  size_t done = 0;
+  while (done < out.size()) {
+    ssize_t n = write(fd_.get(), out.data() + done, out.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) ThrowErrno("writing trace " + path_);
+    done += static_cast<size_t>(n);
+  }
+  bytes_written_ += out.size();
+}
+
+void TraceWriter::Append(const proto::Event& event) {
+  std::string bytes = event.SerializeAsString();
+  AppendVarint(pending_, bytes.size());
+  pending_ += bytes;
+  ++pending_count_;
+  ++events_;
+  if (pending_.size() >= kChunkBytes) Flush();
+}
+
+void TraceWriter::MaybeFlush() {
+  if (pending_count_ > 0 && std::chrono::steady_clock::now() - last_flush_ >= kMaxFlushDelay) {
+    Flush();
+  }
+}
+
+void TraceWriter::Flush() {
+  last_flush_ = std::chrono::steady_clock::now();
+  if (pending_count_ == 0) return;
+  std::string compressed(ZSTD_compressBound(pending_.size()), '\0');
+  size_t n =
+      ZSTD_compress(compressed.data(), compressed.size(), pending_.data(), pending_.size(), 3);
+  if (ZSTD_isError(n)) {
+    throw Error(ErrorKind::kInternal, std::string("zstd: ") + ZSTD_getErrorName(n));
+  }
+  compressed.resize(n);
+  proto::TraceRecord record;
+  proto::EventChunk* chunk = record.mutable_chunk();
+  chunk->set_first_event(events_ - pending_count_);
+  chunk->set_event_count(pending_count_);
+  chunk->set_raw_bytes(pending_.size());
+  chunk->set_crc32c(Crc32c(compressed.data(), compressed.size()));
+  chunk->set_zstd_events(std::move(compressed));
+  WriteRecord(record);
+  pending_.clear();
+  pending_count_ = 0;
+}
+
+void TraceWriter::Finish(const proto::TraceEnd& end) {
+  Flush();
+  proto::TraceRecord record;
+  *record.mutable_end() = end;
+  record.mutable_end()->set_events(events_);
+  WriteRecord(record);
+  if (fsync(fd_.get()) != 0) ThrowErrno("fsync of trace " + path_);
+}
+
+}  // namespace vmrr

@@ -1,0 +1,51 @@
+// Writes a trace (proto/trace.proto): the header at once, then events in
+// zstd-compressed, CRC-32C-checked chunks, flushed when a chunk is full or a
+// second has passed since the last flush, so that a recorder killed at any
+// moment leaves a prefix that replays.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "proto/trace.pb.h"
+#include "vmm/base/unique_fd.h"
+
+namespace vmrr {
+
+inline constexpr char kTraceMagic[] = "vmrr-trace";
+inline constexpr uint32_t kTraceFormatVersion = 1;
+
+class TraceWriter {
+ public:
+  static constexpr size_t kChunkBytes = 256 * 1024;
+  static constexpr std::chrono::milliseconds kMaxFlushDelay{1000};
+
+  // Creates (or truncates) `path` and writes the header; the magic and
+  // format version are filled in.  Throws Error(kInput) when it cannot.
+  TraceWriter(const std::string& path, proto::TraceHeader header);
+
+  void Append(const proto::Event& event);
+  // Writes the pending events as a chunk if a second has passed (call it
+  // now and then, e.g. at every vCPU exit).
+  void MaybeFlush();
+  void Flush();
+  // Flushes and closes the trace with its end record.
+  void Finish(const proto::TraceEnd& end);
+
+  uint64_t events() const { return events_; }
+  uint64_t bytes_written() const { return bytes_written_; }
+
+ private:
+  void WriteRecord(const proto::TraceRecord& record);
+
+  UniqueFd fd_;
+  std::string path_;
+  std::string pending_;  // length-delimited events not yet in a chunk
+  uint32_t pending_count_ = 0;
+  uint64_t events_ = 0;
+  uint64_t bytes_written_ = 0;
+  std::chrono::steady_clock::time_point last_flush_;
+};
+
+}  // namespace vmrr
