@@ -4,6 +4,7 @@
 
 #include "vmm/base/error.h"
 #include "vmm/base/le_bytes.h"
+#include "vmm/kernel_file_format.h"
 
 namespace vmrr::arm64 {
 
@@ -22,12 +23,7 @@ KernelImage ParseKernelImage(std::span<const uint8_t> file, const std::string& n
   if (file.size() < kHeaderSize) throw bad("too short for the 64-byte header");
   const uint8_t* h = file.data();
   if (LoadLe32(h + 56) != kMagic) {
-    if (h[0] == 0x1f && h[1] == 0x8b) throw bad("it is gzip-compressed (gunzip it first)");
-    if (std::memcmp(h,
-                    "\x7f"
-                    "ELF",
-                    4) == 0)
-      throw bad("it is an ELF file (use arch/arm64/boot/Image)");
+    if (std::string known = DescribeNonImage(file, "arm64"); !known.empty()) throw bad(known);
     throw bad("no ARM\\x64 magic at offset 56");
   }
   KernelImage image;

@@ -1,0 +1,14 @@
+// Recognising the files people pass as --kernel by mistake.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+
+namespace vmrr {
+
+// "it is gzip-compressed (gunzip it first)" or "it is an ELF file (use
+// arch/<arch_dir>/boot/Image)" for those formats; "" otherwise.
+std::string DescribeNonImage(std::span<const uint8_t> file, const std::string& arch_dir);
+
+}  // namespace vmrr
