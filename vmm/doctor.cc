@@ -70,6 +70,16 @@ bool Usable(const proto::CounterProbe& c, const DoctorPlan& plan) {
          c.max_skid() >= 0 && c.max_skid() <= plan.max_usable_skid;
 }
 
+// The usable counter with the smallest skid (instructions win ties), or null.
+const proto::CounterProbe* BestCounter(const proto::HostReport& report, const DoctorPlan& plan) {
+  const proto::CounterProbe* best = nullptr;
+  for (const auto& c : report.counters()) {
+    if (!Usable(c, plan)) continue;
+    if (best == nullptr || c.max_skid() < best->max_skid()) best = &c;
+  }
+  return best;
+}
+
 }  // namespace
 
 proto::HostReport RunDoctor(HostProbe& probe, const DoctorPlan& plan) {
@@ -93,17 +103,19 @@ proto::HostReport RunDoctor(HostProbe& probe, const DoctorPlan& plan) {
   for (CounterEvent event : {CounterEvent::kInstructions, CounterEvent::kCpuCycles}) {
     ProbeCounter(probe, event, plan, report.add_counters());
   }
-  // Stepping is measured with the best counter available, if any is exact.
-  const proto::CounterProbe* exact = nullptr;
-  for (const auto& c : report.counters()) {
-    if (c.exact() && exact == nullptr) exact = &c;
-  }
-  if (exact != nullptr) {
-    CounterEvent event = exact->event() == CounterEventName(CounterEvent::kInstructions)
+  // Stepping and run-to-point use the counter recording would use.
+  if (const proto::CounterProbe* best = BestCounter(report, plan)) {
+    CounterEvent event = best->event() == CounterEventName(CounterEvent::kInstructions)
                              ? CounterEvent::kInstructions
                              : CounterEvent::kCpuCycles;
     FillStep(probe.SingleStep(event, plan.steps), report.mutable_single_step());
     FillStep(probe.OverflowStep(event, plan.steps), report.mutable_overflow_step());
+    bool single = report.single_step().supported();
+    if (single || report.overflow_step().supported()) {
+      *report.mutable_run_to_point() = probe.RunToPoints(
+          event, single, single ? plan.single_step_margin : plan.overflow_step_margin,
+          plan.run_to_point_targets);
+    }
   }
   std::string note;
   report.set_host_time_control(probe.HostTimeControl(&note));
@@ -124,12 +136,7 @@ void Decide(proto::HostReport* report, const DoctorPlan& plan) {
     impossible("no KVM: " + report->kvm_error());
     return;
   }
-  // The usable event with the smallest skid; instructions win ties.
-  const proto::CounterProbe* best = nullptr;
-  for (const auto& c : report->counters()) {
-    if (!Usable(c, plan)) continue;
-    if (best == nullptr || c.max_skid() < best->max_skid()) best = &c;
-  }
+  const proto::CounterProbe* best = BestCounter(*report, plan);
   if (best == nullptr) {
     bool any_exact = std::any_of(report->counters().begin(), report->counters().end(),
                                  [](const auto& c) { return c.exact(); });
@@ -146,6 +153,13 @@ void Decide(proto::HostReport* report, const DoctorPlan& plan) {
        report->overflow_step().steps_exact() == report->overflow_step().steps_tried());
   if (!can_finish_stop) {
     impossible("cannot finish a stop exactly: neither single-step nor period-1 overflow works");
+    return;
+  }
+  const proto::RunToPointProbe& rtp = report->run_to_point();
+  if (rtp.stops() == 0 || rtp.exact() != rtp.stops()) {
+    impossible("run-to-point missed: " + std::to_string(rtp.exact()) + "/" +
+               std::to_string(rtp.stops()) + " stops exact" +
+               (rtp.note().empty() ? "" : " (" + rtp.note() + ")"));
     return;
   }
   if (!report->host_time_control()) {
@@ -198,6 +212,12 @@ std::string RenderHuman(const proto::HostReport& r) {
     out << "  period-1 overflow   " << yes(r.overflow_step().supported()) << " ("
         << r.overflow_step().steps_exact() << "/" << r.overflow_step().steps_tried() << ")"
         << (r.overflow_step().note().empty() ? "" : "; " + r.overflow_step().note()) << "\n";
+    const proto::RunToPointProbe& rtp = r.run_to_point();
+    out << "  run-to-point        " << rtp.exact() << "/" << rtp.stops() << " stops exact with "
+        << (rtp.method().empty() ? "no method" : rtp.method()) << ", margin " << rtp.margin()
+        << ", steps per stop:";
+    for (uint32_t steps : rtp.steps()) out << " " << steps;
+    out << (rtp.note().empty() ? "" : "; " + rtp.note()) << "\n";
     out << "  host time control   " << yes(r.host_time_control()) << " (" << r.host_time_note()
         << ")\n";
   }

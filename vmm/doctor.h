@@ -46,6 +46,11 @@ class HostProbe {
   virtual StepResult SingleStep(CounterEvent event, int steps) = 0;
   // Overflow after every single guest event, `steps` times.
   virtual StepResult OverflowStep(CounterEvent event, int steps) = 0;
+  // Stops a fresh loop at each target with RunToPoint and `margin`, stepping
+  // with single-step or period-1 overflow; checks each stop against PC and
+  // registers.
+  virtual proto::RunToPointProbe RunToPoints(CounterEvent event, bool single_step, uint64_t margin,
+                                             const std::vector<uint64_t>& targets) = 0;
   // Whether the host KVM hands guest time to the VMM (the opt-in host patch).
   virtual bool HostTimeControl(std::string* note) = 0;
 };
@@ -56,6 +61,11 @@ struct DoctorPlan {
   uint64_t overflow_loop_iterations = 100'000'000;
   std::vector<uint64_t> overflow_periods = {1'000, 100'000, 1'000'003};
   int steps = 10;
+  // Run-to-point check: stops at these counts with a large forced margin
+  // (period-1 overflow steps are slow in the rig, so that margin is smaller).
+  std::vector<uint64_t> run_to_point_targets = {123'457, 400'001, 777'777};
+  uint64_t single_step_margin = 10'000;
+  uint64_t overflow_step_margin = 100;
   // Skid larger than this cannot be finished by stepping in reasonable time.
   int64_t max_usable_skid = 100'000;
 };

@@ -58,6 +58,17 @@ class FakeProbe : public HostProbe {
   }
   StepResult SingleStep(CounterEvent, int) override { return single_step; }
   StepResult OverflowStep(CounterEvent, int) override { return overflow_step; }
+  bool run_to_point_exact = true;
+  proto::RunToPointProbe RunToPoints(CounterEvent, bool single_step, uint64_t margin,
+                                     const std::vector<uint64_t>& targets) override {
+    proto::RunToPointProbe probe;
+    probe.set_margin(margin);
+    probe.set_method(single_step ? "single-step" : "period-1 overflow");
+    probe.set_stops(targets.size());
+    probe.set_exact(run_to_point_exact ? targets.size() : targets.size() - 1);
+    for (size_t i = 0; i < targets.size(); ++i) probe.add_steps(static_cast<uint32_t>(margin));
+    return probe;
+  }
   bool HostTimeControl(std::string* note) override {
     *note = time_control ? "patched" : "stock KVM";
     return time_control;
@@ -163,6 +174,27 @@ TEST(Doctor, NoWayToFinishAStopIsImpossible) {
   EXPECT_NE(r.reasons(0).find("finish a stop"), std::string::npos);
 }
 
+TEST(Doctor, RunToPointUsesTheStepMethodThatWorks) {
+  FakeProbe probe;
+  proto::HostReport r = RunDoctor(probe);
+  EXPECT_EQ(r.run_to_point().method(), "single-step");
+  EXPECT_EQ(r.run_to_point().margin(), 10000u);
+  FakeProbe riscv;
+  riscv.single_step = {false, 1, 0, "EINVAL"};
+  proto::HostReport rr = RunDoctor(riscv);
+  EXPECT_EQ(rr.run_to_point().method(), "period-1 overflow");
+  EXPECT_EQ(rr.run_to_point().margin(), 100u);
+  EXPECT_EQ(rr.exit_code(), 1);
+}
+
+TEST(Doctor, MissedRunToPointIsImpossible) {
+  FakeProbe probe;
+  probe.run_to_point_exact = false;
+  proto::HostReport r = RunDoctor(probe);
+  EXPECT_EQ(r.verdict(), proto::IMPOSSIBLE);
+  EXPECT_NE(r.reasons(0).find("run-to-point"), std::string::npos);
+}
+
 TEST(Doctor, HumanAndJsonRendering) {
   FakeProbe probe;
   proto::HostReport r = RunDoctor(probe);
@@ -170,6 +202,9 @@ TEST(Doctor, HumanAndJsonRendering) {
   EXPECT_NE(human.find("counter instructions: exact (20/20 passes = 2002)"), std::string::npos)
       << human;
   EXPECT_NE(human.find("verdict: best-effort"), std::string::npos) << human;
+  EXPECT_NE(human.find("run-to-point        3/3 stops exact with single-step, margin 10000"),
+            std::string::npos)
+      << human;
   std::string json = RenderJson(r);
   EXPECT_NE(json.find("\"verdict\": \"BEST_EFFORT\""), std::string::npos) << json;
   EXPECT_NE(json.find("\"chosen_event\": \"instructions\""), std::string::npos) << json;

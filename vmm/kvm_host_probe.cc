@@ -4,8 +4,10 @@
 
 #include <csignal>
 
+#include "replay/run_to_point.h"
 #include "vmm/base/error.h"
 #include "vmm/guest_counter.h"
+#include "vmm/kvm_steppable_vcpu.h"
 #include "vmm/probe_guest.h"
 #include "vmm/probe_loop.h"
 
@@ -156,6 +158,46 @@ StepResult KvmHostProbe::OverflowStep(CounterEvent event, int steps) {
   result.supported = result.exact == result.tried;
   if (!result.supported) result.note = "some overflow steps retired other than one instruction";
   return result;
+}
+
+proto::RunToPointProbe KvmHostProbe::RunToPoints(CounterEvent event, bool single_step,
+                                                 uint64_t margin,
+                                                 const std::vector<uint64_t>& targets) {
+  proto::RunToPointProbe probe;
+  probe.set_margin(margin);
+  probe.set_method(single_step ? "single-step" : "period-1 overflow");
+  InstallInterruptingSignalHandler(kOverflowSignal);
+  const uint64_t n = 100'000'000;  // the loop outlasts every target
+  for (uint64_t target : targets) {
+    auto guest = CreateProbeGuest(*kvm_, n);
+    GuestCounter counter = GuestCounter::Open(event);
+    counter.RouteOverflowToThisThread(kOverflowSignal);
+    counter.Reset();
+    KvmSteppableVcpu vcpu(guest->vcpu(), counter,
+                          single_step ? KvmSteppableVcpu::StepMethod::kSingleStep
+                                      : KvmSteppableVcpu::StepMethod::kOverflow,
+                          [&guest](bool on) { guest->EnableSingleStep(on); });
+    if (!single_step) {
+      // A warm-up overflow: QEMU 11's riscv64 can drop the first one.
+      counter.ArmOverflow(1);
+      if (guest->vcpu().Run()) probe.set_note("the warm-up overflow did not stop the guest");
+      counter.Disable();
+    }
+    RunToPointResult result = RunToPoint(vcpu, margin).Run(target);
+    probe.set_stops(probe.stops() + 1);
+    probe.add_steps(result.steps);
+    auto [pc, value] = guest->PcAndCounter();
+    if (result.reached && RetiredInFirstPass(n, pc, value) == static_cast<int64_t>(target)) {
+      probe.set_exact(probe.exact() + 1);
+    } else if (probe.note().empty()) {
+      probe.set_note("target " + std::to_string(target) + ": stopped at count " +
+                     std::to_string(vcpu.Instructions()) +
+                     (result.overshot ? " (overshot)"
+                      : result.exited ? " (guest exit)"
+                                      : ""));
+    }
+  }
+  return probe;
 }
 
 bool KvmHostProbe::HostTimeControl(std::string* note) {

@@ -20,6 +20,8 @@ class KvmHostProbe : public HostProbe {
                                              uint64_t period) override;
   StepResult SingleStep(CounterEvent event, int steps) override;
   StepResult OverflowStep(CounterEvent event, int steps) override;
+  proto::RunToPointProbe RunToPoints(CounterEvent event, bool single_step, uint64_t margin,
+                                     const std::vector<uint64_t>& targets) override;
   bool HostTimeControl(std::string* note) override;
 
  private:

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # vmrr doctor in the emulated host finds an exact guest instruction counter
-# (20/20 passes equal to the loop's known length) and exits 0 or 1.  The JSON
+# (20/20 passes equal to the loop's known length), stops exactly at chosen
+# counts with run-to-point, and exits 0 or 1.  The JSON
 # comes back through --share, which this also tests.
 set -u
 arch="$1"
@@ -11,7 +12,7 @@ share="$(mktemp -d)"
 trap 'rm -rf "$share"' EXIT
 
 "$VMRR_REPO/tools/rig" "$arch" --share "$share" -- \
-  'vmrr doctor --json > /share/doctor.json; rc=$?; vmrr doctor; exit $rc'
+  'vmrr doctor --json > /share/doctor.json'
 rc=$?
 [ $rc = 0 ] || [ $rc = 1 ] || fail "vmrr doctor exited $rc"
 json="$share/doctor.json"
@@ -31,4 +32,10 @@ expected="$(jq -r "$sel | .expected_count")"
 [ "$(jq -r "$sel | [.counts[] | select(. != \"$expected\")] | length")" = 0 ] ||
   fail "a pass differs from $expected: $(jq -c "$sel | .counts")"
 [ "$(jq -r "$sel | .counter_matches_registers")" = true ] || fail "count disagrees with registers"
+# replay's run-to-point stops exactly at every target, with a forced margin.
+stops="$(jq -r .run_to_point.stops)"
+[ "$stops" -ge 3 ] && [ "$(jq -r .run_to_point.exact)" = "$stops" ] ||
+  fail "run-to-point: $(jq -c .run_to_point)"
+[ "$(jq -r .run_to_point.margin)" -ge 100 ] || fail "run-to-point margin too small to test skid"
+echo "ok: run-to-point $stops/$stops exact by $(jq -r .run_to_point.method), margin $(jq -r .run_to_point.margin)"
 echo "ok: $arch chose $chosen, 20/20 = $expected, max skid $(jq -r "$sel | .max_skid"), verdict $(jq -r .verdict)"

@@ -1,0 +1,39 @@
+// replay's SteppableVcpu over a real KVM vCPU: the guest counter's overflow
+// for the long run, then single-step (arm64) or a period-1 overflow
+// (riscv64, which has no single-step) for each remaining instruction.
+#pragma once
+
+#include <functional>
+
+#include "replay/run_to_point.h"
+#include "vmm/guest_counter.h"
+#include "vmm/kvm.h"
+
+namespace vmrr {
+
+class KvmSteppableVcpu : public SteppableVcpu {
+ public:
+  enum class StepMethod { kSingleStep, kOverflow };
+
+  // `counter` counts this vCPU's guest instructions from 0 and routes its
+  // overflow signal to this thread; `set_single_step` turns KVM's
+  // single-step on or off (kSingleStep only).
+  KvmSteppableVcpu(KvmVcpu& vcpu, GuestCounter& counter, StepMethod method,
+                   std::function<void(bool)> set_single_step);
+
+  uint64_t Instructions() override;
+  Stop RunWithOverflow(uint64_t count) override;
+  Stop Step() override;
+
+ private:
+  // KVM_RUN; kExit when the guest exited (the caller reads the exit),
+  // kOverflow when a signal or a single-step debug exit stopped it.
+  Stop RunOnce();
+
+  KvmVcpu& vcpu_;
+  GuestCounter& counter_;
+  StepMethod method_;
+  std::function<void(bool)> set_single_step_;
+};
+
+}  // namespace vmrr
