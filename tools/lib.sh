@@ -45,6 +45,12 @@ chroot_mounts() {
     mount --rbind /sys "$root/sys" && mount --make-rslave "$root/sys"
   fi
   mkdir -p "$root$VMRR_REPO"
+  # A bind of an earlier clone at the same path (deleted since, as CI's are)
+  # is still a mount point: compare the inodes, not just the mount.
+  if mountpoint -q "$root$VMRR_REPO" &&
+    [ "$(stat -c %d:%i "$root$VMRR_REPO" 2>/dev/null)" != "$(stat -c %d:%i "$VMRR_REPO")" ]; then
+    umount -l "$root$VMRR_REPO"
+  fi
   mountpoint -q "$root$VMRR_REPO" || mount --bind "$VMRR_REPO" "$root$VMRR_REPO"
 }
 
