@@ -2,6 +2,8 @@
 
 #include <zstd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -32,7 +34,9 @@ bool ReadVarint(const std::string& data, size_t* offset, uint64_t* value, bool* 
 
 TraceReader::TraceReader(const std::string& path, const std::string& expected_arch) : path_(path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(ErrorKind::kInput, "cannot read trace " + path);
+  if (!in) {
+    throw Error(ErrorKind::kInput, "cannot read trace " + path + ": " + std::strerror(errno));
+  }
   std::ostringstream all;
   all << in.rdbuf();
   data_ = all.str();
@@ -122,6 +126,7 @@ void TraceReader::LoadChunk(const proto::EventChunk& chunk) {
     at += len;
   }
   if (chunk_events_.size() != chunk.event_count()) Corrupt("chunk event count mismatch");
+  chunk_host_ms_ = chunk.host_ms();
 }
 
 bool TraceReader::Next(proto::Event* event) {

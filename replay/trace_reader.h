@@ -24,6 +24,9 @@ class TraceReader {
   bool complete() const { return complete_; }
   bool cut() const { return done_ && !complete_; }
   const proto::TraceEnd& end() const { return end_; }
+  // Host milliseconds since the trace began when the last event returned by
+  // Next() was written (its chunk's flush time).
+  uint64_t event_host_ms() const { return chunk_host_ms_; }
 
  private:
   // Reads the next record; false at the end of the readable data.
@@ -40,6 +43,7 @@ class TraceReader {
   std::vector<proto::Event> chunk_events_;
   size_t chunk_next_ = 0;
   uint64_t events_read_ = 0;
+  uint64_t chunk_host_ms_ = 0;
   bool complete_ = false;
   bool done_ = false;
 };

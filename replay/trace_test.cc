@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -151,6 +152,20 @@ TEST(Trace, NewerVersionWrongArchAndNotATrace) {
   EXPECT_THROW(TraceReader reader(path), Error);
   WriteAll(path, "");
   EXPECT_THROW(TraceReader reader(path), Error);
+}
+
+// The file format promise: plain protoc decodes a complete trace.
+TEST(Trace, ProtocDecodesACompleteTrace) {
+  std::string path = WriteTrace("protoc.vmrr", 5, 2, true);
+  std::string out = Path("protoc.txt");
+  std::string cmd = "protoc --proto_path=. --decode=vmrr.proto.TraceFile proto/trace.proto < " +
+                    path + " > " + out + " 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << ReadAll(out);
+  std::string text = ReadAll(out);
+  EXPECT_NE(text.find("magic: \"vmrr-trace\""), std::string::npos) << text;
+  EXPECT_NE(text.find("arch: \"arm64\""), std::string::npos) << text;
+  EXPECT_NE(text.find("reason: \"poweroff\""), std::string::npos) << text;
+  EXPECT_NE(text.find("event_count: 2"), std::string::npos) << text;
 }
 
 TEST(Trace, UnfinishedTraceIsCutNotComplete) {

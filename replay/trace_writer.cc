@@ -25,7 +25,7 @@ void AppendVarint(std::string& out, uint64_t v) {
 }  // namespace
 
 TraceWriter::TraceWriter(const std::string& path, proto::TraceHeader header)
-    : path_(path), last_flush_(std::chrono::steady_clock::now()) {
+    : path_(path), start_(std::chrono::steady_clock::now()), last_flush_(start_) {
   fd_ = UniqueFd(open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
   if (!fd_.valid()) {
     throw Error(ErrorKind::kInput, "cannot create trace " + path + ": " + std::strerror(errno));
@@ -84,6 +84,8 @@ void TraceWriter::Flush() {
   chunk->set_event_count(pending_count_);
   chunk->set_raw_bytes(pending_.size());
   chunk->set_crc32c(Crc32c(compressed.data(), compressed.size()));
+  chunk->set_host_ms(static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(last_flush_ - start_).count()));
   chunk->set_zstd_events(std::move(compressed));
   WriteRecord(record);
   pending_.clear();

@@ -45,6 +45,7 @@ class TraceWriter {
   uint32_t pending_count_ = 0;
   uint64_t events_ = 0;
   uint64_t bytes_written_ = 0;
+  std::chrono::steady_clock::time_point start_;
   std::chrono::steady_clock::time_point last_flush_;
 };
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "replay/trace_inspection.h"
 #include "vmm/base/error.h"
 #include "vmm/cli/args.h"
 #include "vmm/cli/version.h"
@@ -27,6 +28,7 @@ constexpr char kUsage[] =
     "commands:\n"
     "  run        boot a guest kernel on KVM with the console on this terminal\n"
     "  doctor     check whether this host can record deterministically\n"
+    "  inspect    summarise a trace: header, events by kind, timeline\n"
     "\n"
     "vmrr COMMAND --help describes a command.  --version prints the version.\n"
     "Logs go to stderr; VMRR_LOG=debug|info|warn|error sets their level (default warn).\n";
@@ -76,6 +78,26 @@ int Run(const std::vector<std::string>& argv) {
   return code;
 }
 
+int Inspect(const std::vector<std::string>& argv) {
+  Args args;
+  args.Flag("json", false, "print the summary as JSON").Flag("help", false, "show this help");
+  args.Parse(argv, 1);
+  if (args.Has("help")) {
+    std::cout << "usage: vmrr inspect TRACE [--json]\n\n"
+                 "Prints a trace's header (format, arch, VM, host counter), how it ended\n"
+                 "(complete, or cut by a crash of the recorder), its events by kind with their\n"
+                 "bytes, the instructions and host time covered, and events per host second.\n"
+                 "Exit 2 when the file is not a readable trace.\n\n"
+              << args.Help();
+    return 0;
+  }
+  if (args.positional().empty()) throw Error(ErrorKind::kUsage, "inspect needs a TRACE file");
+  proto::TraceInspection inspection = InspectTrace(args.positional()[0]);
+  std::cout << (args.Has("json") ? RenderInspectionJson(inspection) + "\n"
+                                 : RenderInspectionHuman(inspection));
+  return 0;
+}
+
 void SetUpLogging() {
   auto logger = spdlog::stderr_color_mt("vmrr");
   spdlog::set_default_logger(logger);
@@ -99,6 +121,7 @@ int Main(int argc, char** argv) {
   rest.erase(rest.begin());
   if (command == "doctor") return Doctor(rest);
   if (command == "run") return Run(rest);
+  if (command == "inspect") return Inspect(rest);
   throw Error(ErrorKind::kUsage, "unknown command '" + command + "' (see vmrr --help)");
 }
 

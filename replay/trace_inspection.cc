@@ -1,0 +1,92 @@
+#include "replay/trace_inspection.h"
+
+#include <google/protobuf/util/json_util.h>
+#include <sys/stat.h>
+
+#include <map>
+#include <sstream>
+
+#include "replay/trace_reader.h"
+#include "vmm/base/error.h"
+
+namespace vmrr {
+
+namespace {
+
+std::string KindName(const proto::Event& event) {
+  const auto* field = proto::Event::descriptor()->FindFieldByNumber(event.kind_case());
+  return field == nullptr ? "none" : field->name();
+}
+
+}  // namespace
+
+proto::TraceInspection InspectTrace(const std::string& path) {
+  proto::TraceInspection out;
+  out.set_path(path);
+  struct stat st{};
+  if (stat(path.c_str(), &st) == 0) out.set_file_bytes(st.st_size);
+  TraceReader reader(path);
+  *out.mutable_header() = reader.header();
+  std::map<std::string, proto::EventKindStats> kinds;
+  std::map<uint64_t, uint64_t> per_second;
+  proto::Event event;
+  while (reader.Next(&event)) {
+    if (out.events() == 0) out.set_first_instruction(event.at().instructions());
+    out.set_last_instruction(event.at().instructions());
+    out.set_events(out.events() + 1);
+    proto::EventKindStats& k = kinds[KindName(event)];
+    k.set_count(k.count() + 1);
+    k.set_bytes(k.bytes() + event.ByteSizeLong());
+    ++per_second[reader.event_host_ms() / 1000];
+    out.set_host_ms(reader.event_host_ms());
+  }
+  out.set_complete(reader.complete());
+  if (reader.complete()) out.set_end_reason(reader.end().reason());
+  for (auto& [name, stats] : kinds) {
+    stats.set_kind(name);
+    *out.add_kinds() = stats;
+  }
+  for (const auto& [second, events] : per_second) {
+    proto::SecondStats* s = out.add_timeline();
+    s->set_second(second);
+    s->set_events(events);
+  }
+  return out;
+}
+
+std::string RenderInspectionHuman(const proto::TraceInspection& t) {
+  std::ostringstream out;
+  const proto::TraceHeader& h = t.header();
+  out << t.path() << ": vmrr trace format " << h.format_version() << ", " << h.arch()
+      << ", recorded by vmrr " << h.vmrr_version() << ", " << t.file_bytes() << " bytes\n";
+  out << "  vm          " << (h.vm().mem_bytes() >> 20) << " MiB, " << h.vm().cpus()
+      << " vCPU, append \"" << h.vm().append() << "\"\n";
+  if (!h.host().chosen_event().empty()) {
+    out << "  host        " << h.host().kernel() << ", counter " << h.host().chosen_event() << "\n";
+  }
+  out << "  ending      "
+      << (t.complete() ? "complete: " + t.end_reason() : std::string("cut (no end record)"))
+      << "\n";
+  out << "  events      " << t.events() << " from instruction " << t.first_instruction() << " to "
+      << t.last_instruction() << " over " << t.host_ms() / 1000.0 << " s of host time\n";
+  for (const auto& k : t.kinds()) {
+    out << "    " << k.kind() << ": " << k.count() << " events, " << k.bytes() << " bytes\n";
+  }
+  out << "  timeline    (host second: events)";
+  for (const auto& s : t.timeline()) out << " " << s.second() << ":" << s.events();
+  out << "\n";
+  return out.str();
+}
+
+std::string RenderInspectionJson(const proto::TraceInspection& inspection) {
+  std::string json;
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = true;
+  options.always_print_primitive_fields = true;
+  options.preserve_proto_field_names = true;
+  auto status = google::protobuf::util::MessageToJsonString(inspection, &json, options);
+  if (!status.ok()) throw Error(ErrorKind::kInternal, "JSON encoding: " + status.ToString());
+  return json;
+}
+
+}  // namespace vmrr

@@ -1,0 +1,85 @@
+#include "replay/trace_inspection.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "replay/trace_writer.h"
+#include "vmm/base/error.h"
+
+namespace vmrr {
+namespace {
+
+std::string WriteSample(const std::string& name, bool finish) {
+  std::string path = ::testing::TempDir() + "/" + name;
+  proto::TraceHeader header;
+  header.set_arch("riscv64");
+  header.set_vmrr_version("0.1.0");
+  header.mutable_vm()->set_mem_bytes(512 << 20);
+  header.mutable_vm()->set_cpus(1);
+  TraceWriter writer(path, header);
+  for (int i = 0; i < 10; ++i) {
+    proto::Event e;
+    e.mutable_at()->set_instructions(100 + 10 * i);
+    if (i < 7) {
+      e.mutable_mmio_read()->set_gpa(0x10000000);
+      e.mutable_mmio_read()->set_value(i);
+    } else {
+      e.mutable_console_input()->set_data("ls\n");
+    }
+    writer.Append(e);
+  }
+  if (finish) {
+    proto::TraceEnd end;
+    end.set_reason("poweroff");
+    writer.Finish(end);
+  } else {
+    writer.Flush();
+  }
+  return path;
+}
+
+TEST(TraceInspection, CountsKindsAndRange) {
+  proto::TraceInspection t = InspectTrace(WriteSample("inspect.vmrr", true));
+  EXPECT_EQ(t.header().arch(), "riscv64");
+  EXPECT_TRUE(t.complete());
+  EXPECT_EQ(t.end_reason(), "poweroff");
+  EXPECT_EQ(t.events(), 10u);
+  EXPECT_EQ(t.first_instruction(), 100u);
+  EXPECT_EQ(t.last_instruction(), 190u);
+  ASSERT_EQ(t.kinds_size(), 2);
+  EXPECT_EQ(t.kinds(0).kind(), "console_input");
+  EXPECT_EQ(t.kinds(0).count(), 3u);
+  EXPECT_EQ(t.kinds(1).kind(), "mmio_read");
+  EXPECT_EQ(t.kinds(1).count(), 7u);
+  ASSERT_EQ(t.timeline_size(), 1);
+  EXPECT_EQ(t.timeline(0).events(), 10u);
+  EXPECT_GT(t.file_bytes(), 0u);
+
+  std::string human = RenderInspectionHuman(t);
+  EXPECT_NE(human.find("complete: poweroff"), std::string::npos) << human;
+  EXPECT_NE(human.find("mmio_read: 7 events"), std::string::npos) << human;
+  std::string json = RenderInspectionJson(t);
+  EXPECT_NE(json.find("\"events\": \"10\""), std::string::npos) << json;
+}
+
+TEST(TraceInspection, CutTraceSaysSo) {
+  proto::TraceInspection t = InspectTrace(WriteSample("inspect-cut.vmrr", false));
+  EXPECT_FALSE(t.complete());
+  EXPECT_EQ(t.events(), 10u);
+  EXPECT_NE(RenderInspectionHuman(t).find("cut (no end record)"), std::string::npos);
+}
+
+TEST(TraceInspection, NotATraceIsAnInputError) {
+  std::string path = ::testing::TempDir() + "/not-a-trace";
+  std::ofstream(path) << "hello";
+  try {
+    InspectTrace(path);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kInput);
+  }
+}
+
+}  // namespace
+}  // namespace vmrr
