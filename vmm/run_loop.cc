@@ -122,18 +122,25 @@ RunOutcome RunLoop::Run() {
   auto deadline = config_.timeout
                       ? std::optional(std::chrono::steady_clock::now() + *config_.timeout)
                       : std::nullopt;
+  // Signals, the deadline and console input are looked at when KVM_RUN was
+  // interrupted (the periodic kick, Ctrl-C), not at every exit: the exit
+  // path stays free of system calls the guest did not cause.
+  bool interrupted = true;
   for (;;) {
-    if (int sig = g_stop_signal.load()) {
-      return {GuestExit::kInterrupted,
-              sig == SIGINT ? "interrupted (SIGINT)" : "terminated (SIGTERM)"};
+    if (interrupted) {
+      if (int sig = g_stop_signal.load()) {
+        return {GuestExit::kInterrupted,
+                sig == SIGINT ? "interrupted (SIGINT)" : "terminated (SIGTERM)"};
+      }
+      if (deadline && std::chrono::steady_clock::now() >= *deadline) {
+        return {GuestExit::kTimeout, "after " + std::to_string(config_.timeout->count()) + " s"};
+      }
+      if (!console_.PollInput(config_.console_input)) {
+        return {GuestExit::kInterrupted, "Ctrl-A x on the console"};
+      }
     }
-    if (deadline && std::chrono::steady_clock::now() >= *deadline) {
-      return {GuestExit::kTimeout, "after " + std::to_string(config_.timeout->count()) + " s"};
-    }
-    if (!console_.PollInput(config_.console_input)) {
-      return {GuestExit::kInterrupted, "Ctrl-A x on the console"};
-    }
-    if (!vcpu_.Run()) continue;  // a signal: check the above and go on
+    interrupted = !vcpu_.Run();
+    if (interrupted) continue;
     ++exits_;
     kvm_run& run = *vcpu_.run();
     switch (run.exit_reason) {
