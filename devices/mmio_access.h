@@ -19,4 +19,8 @@ inline void StoreLe(uint8_t* data, uint32_t len, uint64_t v) {
   for (uint32_t i = 0; i < len && i < 8; ++i) data[i] = static_cast<uint8_t>(v >> (8 * i));
 }
 
+// Devices with 32-bit registers (RTCs, PLIC, virtio-mmio below its config
+// space) act only on aligned 4-byte accesses; others read 0 and are ignored.
+inline bool IsRegisterAccess(uint64_t offset, uint32_t len) { return len == 4 && offset % 4 == 0; }
+
 }  // namespace vmrr

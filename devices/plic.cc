@@ -45,13 +45,13 @@ Plic::Plic(uint32_t num_sources, std::vector<IrqLine> context_outputs)
 
 void Plic::Read(uint64_t offset, uint8_t* data, uint32_t len) {
   std::memset(data, 0, len);
-  if (len != 4 || offset % 4 != 0 || offset >= window_size()) return;
+  if (!IsRegisterAccess(offset, len) || offset >= window_size()) return;
   StoreLe(data, 4, ReadRegister(offset));
   UpdateOutputs();  // a claim clears a pending bit
 }
 
 void Plic::Write(uint64_t offset, const uint8_t* data, uint32_t len) {
-  if (len != 4 || offset % 4 != 0 || offset >= window_size()) return;
+  if (!IsRegisterAccess(offset, len) || offset >= window_size()) return;
   WriteRegister(offset, static_cast<uint32_t>(LoadLe(data, 4)));
   UpdateOutputs();
 }

@@ -30,7 +30,7 @@ void RtcGoldfish::SetNow(uint64_t ns) { offset_ = ns - clock_(); }
 
 void RtcGoldfish::Read(uint64_t offset, uint8_t* data, uint32_t len) {
   std::memset(data, 0, len);
-  if (len == 4 && offset % 4 == 0) {
+  if (IsRegisterAccess(offset, len)) {
     CheckAlarm();
     StoreLe(data, 4, ReadRegister(offset));
   }
@@ -38,7 +38,7 @@ void RtcGoldfish::Read(uint64_t offset, uint8_t* data, uint32_t len) {
 }
 
 void RtcGoldfish::Write(uint64_t offset, const uint8_t* data, uint32_t len) {
-  if (len == 4 && offset % 4 == 0) {
+  if (IsRegisterAccess(offset, len)) {
     CheckAlarm();
     WriteRegister(offset, static_cast<uint32_t>(LoadLe(data, 4)));
   }

@@ -30,7 +30,7 @@ uint32_t RtcPl031::Counter() const { return static_cast<uint32_t>(clock_()) + of
 
 void RtcPl031::Read(uint64_t offset, uint8_t* data, uint32_t len) {
   std::memset(data, 0, len);
-  if (len == 4 && offset % 4 == 0) {
+  if (IsRegisterAccess(offset, len)) {
     CheckMatch();
     StoreLe(data, 4, ReadRegister(offset));
   }
@@ -38,7 +38,7 @@ void RtcPl031::Read(uint64_t offset, uint8_t* data, uint32_t len) {
 }
 
 void RtcPl031::Write(uint64_t offset, const uint8_t* data, uint32_t len) {
-  if (len == 4 && offset % 4 == 0) {
+  if (IsRegisterAccess(offset, len)) {
     CheckMatch();
     WriteRegister(offset, static_cast<uint32_t>(LoadLe(data, 4)));
   }

@@ -83,7 +83,7 @@ void VirtioMmio::Read(uint64_t offset, uint8_t* data, uint32_t len) {
     return;
   }
   std::memset(data, 0, len);
-  if (len == 4 && offset % 4 == 0) StoreLe(data, len, ReadRegister(offset));
+  if (IsRegisterAccess(offset, len)) StoreLe(data, len, ReadRegister(offset));
 }
 
 void VirtioMmio::Write(uint64_t offset, const uint8_t* data, uint32_t len) {
@@ -91,7 +91,7 @@ void VirtioMmio::Write(uint64_t offset, const uint8_t* data, uint32_t len) {
     backend_->WriteConfig(offset - kConfigOffset, data, len);
     return;
   }
-  if (len == 4 && offset % 4 == 0) WriteRegister(offset, static_cast<uint32_t>(LoadLe(data, 4)));
+  if (IsRegisterAccess(offset, len)) WriteRegister(offset, static_cast<uint32_t>(LoadLe(data, 4)));
 }
 
 uint32_t VirtioMmio::ReadRegister(uint64_t offset) {
