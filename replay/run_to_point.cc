@@ -25,8 +25,10 @@ RunToPointResult RunToPoint::Run(uint64_t target) {
       stop = vcpu_.Step();
     }
     if (stop == SteppableVcpu::Stop::kExit) {
-      result.exited = vcpu_.Instructions() < target;
-      if (result.exited) return result;
+      // Even at the target: the exit must be handled before the point counts
+      // as reached (an MMIO read there is part of the guest's path).
+      result.exited = true;
+      return result;
     }
   }
 }

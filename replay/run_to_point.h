@@ -27,8 +27,8 @@ class SteppableVcpu {
 };
 
 struct RunToPointResult {
-  bool reached = false;   // Instructions() == target
-  bool exited = false;    // stopped early at a guest exit (not reached)
+  bool reached = false;  // Instructions() == target
+  bool exited = false;   // stopped at a guest exit (at or before the target): handle it, call again
   bool overshot = false;  // ran past the target: skid larger than the margin
   uint32_t overflow_runs = 0;
   uint32_t steps = 0;
@@ -38,7 +38,8 @@ class RunToPoint {
  public:
   RunToPoint(SteppableVcpu& vcpu, uint64_t skid_margin) : vcpu_(vcpu), margin_(skid_margin) {}
   // Runs until the vCPU has retired exactly `target` instructions, or until
-  // a guest exit comes first (call again after handling it).
+  // a guest exit comes first (call again after handling it).  Counts of
+  // overflow runs and steps are per call.
   RunToPointResult Run(uint64_t target);
 
  private:

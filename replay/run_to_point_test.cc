@@ -95,12 +95,16 @@ TEST(RunToPoint, StopsAtAnEarlierExitAndResumes) {
   EXPECT_EQ(vcpu.Instructions(), 10000u);
 }
 
-TEST(RunToPoint, AnExitAtTheTargetItselfReachesIt) {
+TEST(RunToPoint, AnExitAtTheTargetIsHandedBackBeforeItCountsAsReached) {
   FakeVcpu vcpu(0, 1, {300});
   RunToPoint run(vcpu, 0);
   RunToPointResult r = run.Run(300);
+  EXPECT_TRUE(r.exited);
+  EXPECT_FALSE(r.reached);
+  EXPECT_EQ(vcpu.Instructions(), 300u);
+  r = run.Run(300);
   EXPECT_TRUE(r.reached);
-  EXPECT_FALSE(r.exited);
+  EXPECT_EQ(r.overflow_runs + r.steps, 0u);
 }
 
 TEST(RunToPoint, ZeroSkidNeedsNoSteps) {

@@ -63,6 +63,31 @@ TraceReader::TraceReader(const std::string& path, const std::string& expected_ar
     throw Error(ErrorKind::kInput,
                 path + " was recorded on " + header_.arch() + "; this host is " + expected_arch);
   }
+  ReadBootRegions();
+}
+
+void TraceReader::ReadBootRegions() {
+  proto::TraceRecord record;
+  while (NextRecord(&record)) {
+    if (!record.has_boot_region()) {
+      after_boot_ = std::move(record);
+      have_after_boot_ = true;
+      return;
+    }
+    const proto::BootRegion& region = record.boot_region();
+    const std::string& z = region.zstd_data();
+    if (Crc32c(z.data(), z.size()) != region.crc32c()) Corrupt("boot region checksum mismatch");
+    if (region.raw_bytes() > TraceWriter::kBootPieceBytes) Corrupt("boot region too large");
+    if (boot_regions_.size() >= header_.boot().region_records()) Corrupt("unexpected boot region");
+    BootRegion out{region.gpa(), std::string(region.raw_bytes(), '\0')};
+    size_t n = ZSTD_decompress(out.data.data(), out.data.size(), z.data(), z.size());
+    if (ZSTD_isError(n) || n != out.data.size()) Corrupt("boot region does not decompress");
+    boot_regions_.push_back(std::move(out));
+  }
+  if (boot_regions_.size() < header_.boot().region_records()) {
+    throw Error(ErrorKind::kInput,
+                path_ + " was cut before the guest's memory was saved: nothing to replay");
+  }
 }
 
 void TraceReader::Corrupt(const std::string& why) const {
@@ -133,7 +158,12 @@ bool TraceReader::Next(proto::Event* event) {
   while (chunk_next_ == chunk_events_.size()) {
     if (complete_) return false;
     proto::TraceRecord record;
-    if (!NextRecord(&record)) return false;
+    if (have_after_boot_) {
+      record = std::move(after_boot_);
+      have_after_boot_ = false;
+    } else if (!NextRecord(&record)) {
+      return false;
+    }
     if (record.has_chunk()) {
       LoadChunk(record.chunk());
     } else if (record.has_end()) {

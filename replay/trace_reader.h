@@ -18,7 +18,15 @@ class TraceReader {
   // `expected_arch` empty: any architecture.
   explicit TraceReader(const std::string& path, const std::string& expected_arch = "");
 
+  struct BootRegion {
+    uint64_t gpa = 0;
+    std::string data;
+  };
+
   const proto::TraceHeader& header() const { return header_; }
+  // Guest RAM at the start (read with the header).  A trace cut before its
+  // boot regions ended is an Error(kInput): there is nothing to replay.
+  const std::vector<BootRegion>& boot_regions() const { return boot_regions_; }
   // The next event; false when there are no more (see complete()/cut()).
   bool Next(proto::Event* event);
   bool complete() const { return complete_; }
@@ -32,6 +40,7 @@ class TraceReader {
   // Reads the next record; false at the end of the readable data.
   bool NextRecord(proto::TraceRecord* record);
   void LoadChunk(const proto::EventChunk& chunk);
+  void ReadBootRegions();
   [[noreturn]] void Corrupt(const std::string& why) const;
 
   std::string path_;
@@ -40,6 +49,9 @@ class TraceReader {
   size_t record_offset_ = 0;
   proto::TraceHeader header_;
   proto::TraceEnd end_;
+  std::vector<BootRegion> boot_regions_;
+  proto::TraceRecord after_boot_;  // the first record after the boot regions
+  bool have_after_boot_ = false;
   std::vector<proto::Event> chunk_events_;
   size_t chunk_next_ = 0;
   uint64_t events_read_ = 0;

@@ -38,13 +38,22 @@ proto::Event MakeEvent(uint64_t i) {
   return e;
 }
 
+std::string BootBytes() {
+  std::string boot(3000, '\0');
+  for (size_t i = 0; i < boot.size(); ++i) boot[i] = static_cast<char>(i * 7 + i / 256);
+  return boot;
+}
+
 // A trace of `n` events in chunks of `per_chunk`, finished or not.
 std::string WriteTrace(const std::string& name, int n, int per_chunk, bool finish) {
   proto::TraceHeader header;
   header.set_arch("arm64");
   header.mutable_vm()->set_mem_bytes(1 << 30);
+  std::string boot = BootBytes();
+  header.mutable_boot()->set_region_records(TraceWriter::BootRecords(boot.size()));
   std::string path = Path(name);
   TraceWriter writer(path, header);
+  writer.WriteBootRegion(0x80000000, reinterpret_cast<const uint8_t*>(boot.data()), boot.size());
   for (int i = 0; i < n; ++i) {
     writer.Append(MakeEvent(i));
     if ((i + 1) % per_chunk == 0) writer.Flush();
@@ -72,6 +81,9 @@ TEST(Trace, RoundTrip) {
   EXPECT_EQ(reader.header().magic(), "vmrr-trace");
   EXPECT_EQ(reader.header().format_version(), kTraceFormatVersion);
   EXPECT_EQ(reader.header().vm().mem_bytes(), 1u << 30);
+  ASSERT_EQ(reader.boot_regions().size(), 1u);
+  EXPECT_EQ(reader.boot_regions()[0].gpa, 0x80000000u);
+  EXPECT_EQ(reader.boot_regions()[0].data, BootBytes());
   std::vector<proto::Event> events = ReadEvents(reader);
   ASSERT_EQ(events.size(), 25u);
   for (int i = 0; i < 25; ++i) {
@@ -100,7 +112,7 @@ TEST(Trace, TruncatedAtEveryByteReadsAWholeChunkPrefix) {
       ASSERT_EQ(reader.complete(), len == full.size()) << len;
       ASSERT_EQ(reader.cut(), len != full.size()) << len;
     } catch (const Error& e) {
-      // Only a file cut before its header ended may be refused.
+      // Only a file cut before its header and boot regions ended may be refused.
       ASSERT_EQ(header_end, 0u) << "length " << len << ": " << e.what();
       ASSERT_EQ(e.kind(), ErrorKind::kInput);
     }
@@ -123,6 +135,27 @@ TEST(Trace, CorruptChunkIsAnError) {
     EXPECT_EQ(e.kind(), ErrorKind::kInput);
     EXPECT_NE(std::string(e.what()).find("corrupt"), std::string::npos) << e.what();
   }
+}
+
+TEST(Trace, LargeBootRegionsComeBackInPieces) {
+  proto::TraceHeader header;
+  header.set_arch("arm64");
+  std::string big(TraceWriter::kBootPieceBytes * 2 + 5, 'k');
+  big[TraceWriter::kBootPieceBytes] = 'x';
+  header.mutable_boot()->set_region_records(TraceWriter::BootRecords(big.size()));
+  std::string path = Path("big.vmrr");
+  {
+    TraceWriter writer(path, header);
+    writer.WriteBootRegion(0x1000, reinterpret_cast<const uint8_t*>(big.data()), big.size());
+  }
+  TraceReader reader(path);
+  ASSERT_EQ(reader.boot_regions().size(), 3u);
+  std::string joined;
+  for (const auto& region : reader.boot_regions()) {
+    EXPECT_EQ(region.gpa, 0x1000 + joined.size());
+    joined += region.data;
+  }
+  EXPECT_EQ(joined, big);
 }
 
 TEST(Trace, NewerVersionWrongArchAndNotATrace) {

@@ -4,6 +4,7 @@
 #include <unistd.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -53,6 +54,31 @@ void TraceWriter::WriteRecord(const proto::TraceRecord& record) {
   bytes_written_ += out.size();
 }
 
+std::string TraceWriter::Compress(const char* data, size_t len) {
+  std::string compressed(ZSTD_compressBound(len), '\0');
+  size_t n = ZSTD_compress(compressed.data(), compressed.size(), data, len, 3);
+  if (ZSTD_isError(n)) {
+    throw Error(ErrorKind::kInternal, std::string("zstd: ") + ZSTD_getErrorName(n));
+  }
+  compressed.resize(n);
+  return compressed;
+}
+
+void TraceWriter::WriteBootRegion(uint64_t gpa, const uint8_t* data, size_t len) {
+  if (events_ > 0) throw Error(ErrorKind::kInternal, "boot region after events");
+  for (size_t done = 0; done < len; done += kBootPieceBytes) {
+    size_t piece = std::min(kBootPieceBytes, len - done);
+    proto::TraceRecord record;
+    proto::BootRegion* region = record.mutable_boot_region();
+    region->set_gpa(gpa + done);
+    region->set_raw_bytes(piece);
+    std::string z = Compress(reinterpret_cast<const char*>(data) + done, piece);
+    region->set_crc32c(Crc32c(z.data(), z.size()));
+    region->set_zstd_data(std::move(z));
+    WriteRecord(record);
+  }
+}
+
 void TraceWriter::Append(const proto::Event& event) {
   std::string bytes = event.SerializeAsString();
   AppendVarint(pending_, bytes.size());
@@ -71,13 +97,7 @@ void TraceWriter::MaybeFlush() {
 void TraceWriter::Flush() {
   last_flush_ = std::chrono::steady_clock::now();
   if (pending_count_ == 0) return;
-  std::string compressed(ZSTD_compressBound(pending_.size()), '\0');
-  size_t n =
-      ZSTD_compress(compressed.data(), compressed.size(), pending_.data(), pending_.size(), 3);
-  if (ZSTD_isError(n)) {
-    throw Error(ErrorKind::kInternal, std::string("zstd: ") + ZSTD_getErrorName(n));
-  }
-  compressed.resize(n);
+  std::string compressed = Compress(pending_.data(), pending_.size());
   proto::TraceRecord record;
   proto::EventChunk* chunk = record.mutable_chunk();
   chunk->set_first_event(events_ - pending_count_);

@@ -20,11 +20,19 @@ class TraceWriter {
  public:
   static constexpr size_t kChunkBytes = 256 * 1024;
   static constexpr std::chrono::milliseconds kMaxFlushDelay{1000};
+  static constexpr size_t kBootPieceBytes = 8 << 20;
+  static uint32_t BootRecords(size_t len) {
+    return static_cast<uint32_t>((len + kBootPieceBytes - 1) / kBootPieceBytes);
+  }
 
   // Creates (or truncates) `path` and writes the header; the magic and
   // format version are filled in.  Throws Error(kInput) when it cannot.
   TraceWriter(const std::string& path, proto::TraceHeader header);
 
+  // Guest RAM at the start, [gpa, gpa + len): written right after the
+  // header, before any event, in compressed pieces (BootRecords() of them;
+  // the header's boot.region_records must count them all).
+  void WriteBootRegion(uint64_t gpa, const uint8_t* data, size_t len);
   void Append(const proto::Event& event);
   // Writes the pending events as a chunk if a second has passed (call it
   // now and then, e.g. at every vCPU exit).
@@ -38,6 +46,7 @@ class TraceWriter {
 
  private:
   void WriteRecord(const proto::TraceRecord& record);
+  static std::string Compress(const char* data, size_t len);
 
   UniqueFd fd_;
   std::string path_;

@@ -1,0 +1,81 @@
+// A simulated guest for record/replay tests: a tiny program of operations
+// that retire (ADD, DEC_JNZ, IRET) or exit without retiring, like emulated
+// MMIO on arm64 (READ, WRITE); a level interrupt line diverts it to a
+// handler at an instruction boundary; its overflow stops late by a random
+// skid; Run() can be cut short to play the recorder's kick signal.
+#pragma once
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "replay/replay_vcpu.h"
+
+namespace vmrr::testing {
+
+enum class OpKind { kAdd, kRead, kWrite, kLoadMem, kDecJnz, kIret, kOff };
+struct Op {
+  OpKind kind;
+  uint64_t arg = 0;
+};
+
+// Device addresses the test program uses.
+inline constexpr uint64_t kRandomReg = 0x100;  // reads host randomness
+inline constexpr uint64_t kOutputReg = 0x200;  // writes a console byte
+inline constexpr uint64_t kAckReg = 0x300;     // read: acknowledges the interrupt
+inline constexpr uint64_t kDmaReg = 0x400;     // write: the device fills memory
+inline constexpr uint32_t kTimerLine = 5;
+inline constexpr uint64_t kHandlerPc = 100;
+
+// main loop (pc 0..) and interrupt handler (pc 100..).
+std::vector<Op> TestProgram(uint64_t loops);
+
+class FakeGuest : public ReplayVcpu {
+ public:
+  FakeGuest(std::vector<Op> program, uint64_t max_skid, uint32_t seed);
+
+  // Run() returns kInterrupted after this many more retired instructions
+  // (0: at entry, after completing a pending exit); UINT64_MAX: never.
+  void set_kick_after(uint64_t instructions) { kick_after_ = instructions; }
+
+  uint64_t Instructions() override { return count_; }
+  Stop RunWithOverflow(uint64_t count) override;
+  Stop Step() override;
+  VcpuStop Run() override;
+  VcpuStop LastExit() override { return last_exit_; }
+  uint64_t Pc() override { return pc_; }
+  uint64_t RegistersDigest() override;
+  void CompleteMmioRead(uint64_t value) override;
+  void CompleteHypercall(const std::vector<uint64_t>&) override {}
+  void SettlePendingExit() override;
+  void SetInterruptLine(uint32_t line, bool level) override;
+  bool WriteMemory(uint64_t gpa, const std::string& data) override;
+  uint64_t MemoryDigest(uint64_t* pages) override;
+
+  uint64_t acc() const { return acc_; }
+  bool line_high() const { return line_; }
+
+ private:
+  // Executes until `stop_at` instructions or an exit; true on an exit.
+  bool Execute(uint64_t stop_at, bool one_step);
+
+  std::vector<Op> program_;
+  uint64_t max_skid_;
+  std::mt19937_64 rng_;
+  uint64_t pc_ = 0;
+  uint64_t acc_ = 1;
+  uint64_t loops_left_ = 0;
+  uint64_t saved_pc_ = 0;
+  bool in_handler_ = false;
+  bool line_ = false;
+  uint64_t count_ = 0;
+  bool pending_ = false;
+  uint64_t pending_value_ = 0;
+  VcpuStop last_exit_;
+  uint64_t kick_after_ = UINT64_MAX;
+  std::vector<uint8_t> memory_ = std::vector<uint8_t>(4096, 0);
+  std::vector<uint8_t> digested_ = std::vector<uint8_t>(4096, 0);
+};
+
+}  // namespace vmrr::testing

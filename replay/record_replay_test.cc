@@ -1,0 +1,253 @@
+// Record a simulated guest with random interrupt timing and random device
+// values, then replay the events on a fresh guest whose overflow skids at
+// random: the output and final state must match, and edited or cut traces
+// must be reported.
+#include <gtest/gtest.h>
+
+#include <random>
+#include <set>
+
+#include "replay/fake_guest.h"
+#include "replay/recorder.h"
+#include "replay/replayer.h"
+#include "replay/trace_reader.h"
+#include "replay/trace_writer.h"
+
+namespace vmrr {
+namespace {
+
+using testing::FakeGuest;
+using testing::TestProgram;
+
+struct Recording {
+  std::vector<proto::Event> events;
+  proto::TraceEnd end;
+  std::string output;
+  uint64_t final_acc = 0;
+  uint64_t interrupts = 0;
+};
+
+// The record side of a VMM over the fake guest: devices answer reads with
+// randomness, a "timer" fires at random kicks, the DMA register fills memory.
+Recording Record(uint32_t seed, uint64_t stop_after = UINT64_MAX) {
+  const uint64_t loops = 400;
+  Recording rec;
+  FakeGuest guest(TestProgram(loops), 0, seed);
+  Recorder recorder(
+      [&guest] {
+        return ExecutionPoint{guest.Instructions(), guest.Pc(), guest.RegistersDigest()};
+      },
+      [&rec](const proto::Event& e) { rec.events.push_back(e); });
+  std::mt19937 rng(seed);
+  for (;;) {
+    guest.set_kick_after(rng() % 4 == 0 ? 0 : rng() % 200);
+    VcpuStop stop = guest.Run();
+    if (stop.kind == VcpuStop::Kind::kInterrupted) {
+      recorder.BeginStop(true);
+      if (guest.Instructions() >= stop_after) {  // like --timeout: ends at a kick
+        rec.end.set_reason("timeout");
+        ToProto(recorder.Point(), rec.end.mutable_at());
+        break;
+      }
+      if (!guest.line_high() && rng() % 3 == 0) {
+        guest.SetInterruptLine(testing::kTimerLine, true);
+        recorder.InterruptLine(testing::kTimerLine, true);
+        ++rec.interrupts;
+      }
+      if (rng() % 5 == 0) {
+        uint64_t pages = 0;
+        uint64_t digest = guest.MemoryDigest(&pages);
+        recorder.MemoryDigest(digest, pages);
+      }
+      recorder.EndStop();
+      continue;
+    }
+    recorder.BeginStop(false);
+    if (stop.kind == VcpuStop::Kind::kPowerOff) {
+      rec.end.set_reason("poweroff");
+      ToProto(recorder.Point(), rec.end.mutable_at());
+      break;
+    }
+    EXPECT_EQ(stop.kind, VcpuStop::Kind::kMmio);
+    if (!stop.is_write) {
+      uint64_t value = rng();
+      if (stop.gpa == testing::kAckReg) {
+        guest.SetInterruptLine(testing::kTimerLine, false);
+        recorder.InterruptLine(testing::kTimerLine, false);
+        value = 0;
+      }
+      recorder.MmioRead(stop.gpa, stop.len, value);
+      guest.CompleteMmioRead(value);
+    } else if (stop.gpa == testing::kOutputReg) {
+      rec.output.push_back(static_cast<char>(stop.write_value));
+    } else if (stop.gpa == testing::kDmaReg) {
+      std::string block(700, static_cast<char>(rng() % 3));  // often the same block again
+      guest.WriteMemory(0, block);
+      recorder.MemoryWritten(0, reinterpret_cast<const uint8_t*>(block.data()), 300);
+      recorder.MemoryWritten(300, reinterpret_cast<const uint8_t*>(block.data()) + 300, 400);
+    }
+    recorder.EndStop();
+  }
+  rec.final_acc = guest.acc();
+  return rec;
+}
+
+struct Replay {
+  ReplayResult result;
+  std::string output;
+  uint64_t final_acc = 0;
+};
+
+Replay DoReplay(const Recording& rec, uint64_t margin, uint32_t seed, bool cut = false,
+                size_t keep_events = SIZE_MAX) {
+  Replay out;
+  FakeGuest guest(TestProgram(400), margin, seed);
+  size_t next = 0;
+  ReplayConfig config;
+  config.skid_margin = margin;
+  config.mmio_write = [&out](uint64_t gpa, uint64_t value, uint32_t) {
+    if (gpa == testing::kOutputReg) out.output.push_back(static_cast<char>(value));
+  };
+  Replayer replayer(
+      guest,
+      [&](proto::Event* e) {
+        if (next >= rec.events.size() || next >= keep_events) return false;
+        *e = rec.events[next++];
+        return true;
+      },
+      [&]() -> const proto::TraceEnd* { return cut ? nullptr : &rec.end; }, config);
+  out.result = replayer.Run();
+  out.final_acc = guest.acc();
+  return out;
+}
+
+TEST(RecordReplay, ReplaysExactlyForAnySkidUpToTheMargin) {
+  std::set<uint64_t> outcomes;
+  for (uint32_t seed = 0; seed < 30; ++seed) {
+    Recording rec = Record(seed);
+    ASSERT_GT(rec.interrupts, 5u);
+    outcomes.insert(rec.final_acc);
+    for (uint64_t margin : {1ull, 5ull, 64ull}) {
+      Replay r = DoReplay(rec, margin, seed * 7 + 1);
+      ASSERT_EQ(r.result.kind, ReplayResult::Kind::kFinished)
+          << "seed " << seed << " margin " << margin << ": " << r.result.report;
+      EXPECT_EQ(r.output, rec.output);
+      EXPECT_EQ(r.final_acc, rec.final_acc);
+      EXPECT_EQ(r.result.events, rec.events.size());
+      EXPECT_LE(r.result.max_steps_per_stop, margin + 1);
+    }
+  }
+  EXPECT_GT(outcomes.size(), 25u);  // the recordings really differ
+}
+
+TEST(RecordReplay, RepeatedDeviceWritesAreStoredOnce) {
+  Recording rec = Record(3);
+  int with_data = 0, deduplicated = 0;
+  for (const proto::Event& e : rec.events) {
+    if (!e.has_memory_write()) continue;
+    EXPECT_EQ(e.memory_write().gpa(), 0u);  // the two adjacent writes became one
+    if (e.memory_write().same_data_as() != 0) {
+      EXPECT_TRUE(e.memory_write().data().empty());
+      const proto::Event& source = rec.events.at(e.memory_write().same_data_as() - 1);
+      EXPECT_EQ(source.memory_write().data().size(), 700u);
+      ++deduplicated;
+    } else {
+      EXPECT_EQ(e.memory_write().data().size(), 700u);
+      ++with_data;
+    }
+  }
+  EXPECT_LE(with_data, 3);  // three distinct blocks
+  EXPECT_GT(deduplicated, 100);
+}
+
+TEST(RecordReplay, AnInterruptMovedByOneInstructionIsReportedAsDivergence) {
+  Recording rec = Record(11);
+  size_t moved = 0;
+  for (size_t i = 0; i < rec.events.size(); ++i) {
+    if (rec.events[i].asynchronous() && rec.events[i].has_interrupt() && i > 20) {
+      moved = i;
+      break;
+    }
+  }
+  ASSERT_GT(moved, 0u);
+  auto* at = rec.events[moved].mutable_at();
+  at->set_instructions(at->instructions() + 1);
+  Replay r = DoReplay(rec, 16, 5);
+  ASSERT_EQ(r.result.kind, ReplayResult::Kind::kDiverged);
+  EXPECT_NE(r.result.report.find("event " + std::to_string(moved) + " (interrupt line 5 raised"),
+            std::string::npos)
+      << r.result.report;
+  EXPECT_NE(r.result.report.find("expected: #"), std::string::npos) << r.result.report;
+  EXPECT_NE(r.result.report.find("actual:   #"), std::string::npos) << r.result.report;
+  EXPECT_NE(r.result.report.find("last matching point: event " + std::to_string(moved - 1)),
+            std::string::npos)
+      << r.result.report;
+}
+
+TEST(RecordReplay, AChangedDeviceValueIsCaughtAtALaterEvent) {
+  Recording rec = Record(12);
+  for (proto::Event& e : rec.events) {
+    if (e.has_mmio_read() && e.mmio_read().gpa() == testing::kRandomReg) {
+      e.mutable_mmio_read()->set_value(e.mmio_read().value() ^ 1);
+      break;
+    }
+  }
+  Replay r = DoReplay(rec, 8, 1);
+  EXPECT_EQ(r.result.kind, ReplayResult::Kind::kDiverged);
+  EXPECT_NE(r.result.report.find("not where the recording was"), std::string::npos)
+      << r.result.report;
+}
+
+TEST(RecordReplay, ACutTraceReplaysItsPrefixAndSaysSo) {
+  Recording rec = Record(13);
+  Replay r = DoReplay(rec, 8, 2, /*cut=*/true, rec.events.size() / 2);
+  EXPECT_EQ(r.result.kind, ReplayResult::Kind::kCut) << r.result.report;
+  EXPECT_EQ(r.result.events, rec.events.size() / 2);
+  EXPECT_NE(r.result.message.find("cut"), std::string::npos);
+}
+
+TEST(RecordReplay, MissingEventsAtTheEndAreADivergence) {
+  Recording rec = Record(14);
+  // A complete trace that lost its last events: the guest reads MMIO the
+  // trace cannot answer.
+  Replay r = DoReplay(rec, 8, 2, /*cut=*/false, rec.events.size() - 3);
+  EXPECT_EQ(r.result.kind, ReplayResult::Kind::kDiverged);
+}
+
+TEST(RecordReplay, ARecordingStoppedFromOutsideReplaysToItsLastPoint) {
+  for (uint32_t seed = 40; seed < 50; ++seed) {
+    Recording rec = Record(seed, 1500);
+    ASSERT_EQ(rec.end.reason(), "timeout");
+    Replay r = DoReplay(rec, 8, seed);
+    ASSERT_EQ(r.result.kind, ReplayResult::Kind::kFinished) << r.result.report;
+    EXPECT_EQ(r.result.instructions, rec.end.at().instructions());
+    EXPECT_EQ(r.output, rec.output);
+    EXPECT_NE(r.result.message.find("where the recording stopped (timeout)"), std::string::npos);
+  }
+}
+
+TEST(RecordReplay, ThroughATraceFile) {
+  Recording rec = Record(21);
+  std::string path = ::testing::TempDir() + "/fake.vmrr";
+  {
+    proto::TraceHeader header;
+    header.set_arch("fake");
+    TraceWriter writer(path, header);
+    for (const proto::Event& e : rec.events) writer.Append(e);
+    writer.Finish(rec.end);
+  }
+  TraceReader reader(path);
+  FakeGuest guest(TestProgram(400), 32, 9);
+  ReplayConfig config;
+  config.skid_margin = 32;
+  Replayer replayer(
+      guest, [&reader](proto::Event* e) { return reader.Next(e); },
+      [&reader]() -> const proto::TraceEnd* { return reader.complete() ? &reader.end() : nullptr; },
+      config);
+  ReplayResult result = replayer.Run();
+  EXPECT_EQ(result.kind, ReplayResult::Kind::kFinished) << result.report;
+  EXPECT_EQ(guest.acc(), rec.final_acc);
+}
+
+}  // namespace
+}  // namespace vmrr

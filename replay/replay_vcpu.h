@@ -1,0 +1,54 @@
+// What record and replay need from a vCPU, beyond stopping at counts:
+// its exits, its point (PC and registers), and ways to feed it inputs.
+// vmm/ implements it over KVM; replay/'s tests over a simulated guest.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "replay/run_to_point.h"
+
+namespace vmrr {
+
+// Why KVM_RUN returned.
+struct VcpuStop {
+  enum class Kind {
+    kMmio,       // gpa/len/is_write (write_value for writes)
+    kHypercall,  // a call KVM left to the VMM (riscv64 SBI); `function`
+    kPowerOff,
+    kReset,
+    kCrash,        // `detail` says what
+    kInterrupted,  // a signal (or the step/overflow machinery) stopped it
+  };
+  Kind kind = Kind::kInterrupted;
+  uint64_t gpa = 0;
+  uint32_t len = 0;
+  bool is_write = false;
+  uint64_t write_value = 0;
+  uint64_t function = 0;
+  std::string detail;
+};
+
+class ReplayVcpu : public SteppableVcpu {
+ public:
+  // KVM_RUN until the next exit (or a signal).
+  virtual VcpuStop Run() = 0;
+  // The exit that RunWithOverflow() or Step() returned kExit for.
+  virtual VcpuStop LastExit() = 0;
+  virtual uint64_t Pc() = 0;
+  virtual uint64_t RegistersDigest() = 0;
+  // Answers the pending MMIO read / hypercall of the last exit.
+  virtual void CompleteMmioRead(uint64_t value) = 0;
+  virtual void CompleteHypercall(const std::vector<uint64_t>& values) = 0;
+  // Finishes what the last exit left pending (the MMIO completion, the PC
+  // moving past the emulated instruction) without running the guest.
+  virtual void SettlePendingExit() = 0;
+  virtual void SetInterruptLine(uint32_t line, bool level) = 0;
+  // False when [gpa, gpa + size) is not guest RAM.
+  virtual bool WriteMemory(uint64_t gpa, const std::string& data) = 0;
+  // A digest of the guest pages written since the last call (`pages` of them).
+  virtual uint64_t MemoryDigest(uint64_t* pages) = 0;
+};
+
+}  // namespace vmrr

@@ -1,0 +1,379 @@
+#include "replay/replayer.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "replay/recorder.h"
+
+namespace vmrr {
+
+namespace {
+
+const char* StopName(VcpuStop::Kind kind) {
+  switch (kind) {
+    case VcpuStop::Kind::kPowerOff:
+      return "poweroff";
+    case VcpuStop::Kind::kReset:
+      return "reset";
+    case VcpuStop::Kind::kCrash:
+      return "crash";
+    default:
+      return "exit";
+  }
+}
+
+std::string Hex(uint64_t v) {
+  char buf[24];
+  std::snprintf(buf, sizeof(buf), "%#llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+}  // namespace
+
+Replayer::Replayer(ReplayVcpu& vcpu, std::function<bool(proto::Event*)> next_event,
+                   std::function<const proto::TraceEnd*()> end, ReplayConfig config)
+    : vcpu_(vcpu),
+      next_event_(std::move(next_event)),
+      end_(std::move(end)),
+      config_(std::move(config)) {}
+
+std::string Replayer::Describe(const proto::Event& event) {
+  std::string where = event.asynchronous() ? " (asynchronous)" : "";
+  switch (event.kind_case()) {
+    case proto::Event::kMmioRead:
+      return "MMIO read of " + std::to_string(event.mmio_read().len()) + " bytes at " +
+             Hex(event.mmio_read().gpa()) + " = " + Hex(event.mmio_read().value()) + where;
+    case proto::Event::kMemoryWrite:
+      return "device write to guest memory at " + Hex(event.memory_write().gpa()) + where;
+    case proto::Event::kInterrupt:
+      return std::string("interrupt line ") + std::to_string(event.interrupt().line()) +
+             (event.interrupt().level() ? " raised" : " lowered") + where;
+    case proto::Event::kConsoleInput:
+      return std::to_string(event.console_input().data().size()) + " bytes of console input" +
+             where;
+    case proto::Event::kHypercall:
+      return "hypercall " + Hex(event.hypercall().function()) + where;
+    case proto::Event::kMemoryDigest:
+      return "memory digest" + where;
+    default:
+      return "an event of unknown kind";
+  }
+}
+
+void Replayer::Fetch() {
+  if (have_next_ || events_done_) return;
+  if (next_event_(&next_)) {
+    have_next_ = true;
+  } else {
+    events_done_ = true;
+  }
+}
+
+void Replayer::Consume() {
+  if (next_.has_memory_write() && next_.memory_write().data().size() >= Recorder::kDedupMinBytes) {
+    write_data_[next_index_ + 1] = next_.memory_write().data();
+  }
+  have_next_ = false;
+  ++next_index_;
+  ++result_.events;
+  if (config_.progress) config_.progress(result_.events, next_.at().instructions());
+  Fetch();
+}
+
+ExecutionPoint Replayer::PointNow() {
+  return {vcpu_.Instructions(), vcpu_.Pc(), vcpu_.RegistersDigest()};
+}
+
+bool Replayer::SamePlace(const proto::ExecutionPoint& recorded, const ExecutionPoint& now) const {
+  return recorded.instructions() == now.instructions && recorded.pc() == now.pc;
+}
+
+ReplayResult Replayer::Run() {
+  Fetch();
+  for (;;) {
+    if (config_.stop_requested && config_.stop_requested()) {
+      Finish(ReplayResult::Kind::kInterrupted,
+             "stopped after " + std::to_string(result_.events) + " events");
+      break;
+    }
+    Step step;
+    if (!have_next_) {
+      step = RunToEnd();
+    } else if (next_.asynchronous()) {
+      step = RunToAsynchronous();
+    } else {
+      step = RunToNextEvent();
+    }
+    if (step == Step::kDone) break;
+  }
+  result_.instructions = vcpu_.Instructions();
+  return result_;
+}
+
+// The next event happens at a guest exit: run freely, with an overflow one
+// instruction past its count as a watchdog for a guest that misses it.
+Replayer::Step Replayer::RunToNextEvent() {
+  uint64_t target = next_.at().instructions();
+  uint64_t now = vcpu_.Instructions();
+  if (now > target) {
+    return Diverge("the guest ran past this event's exit", &next_.at(), PointNow());
+  }
+  if (vcpu_.RunWithOverflow(target + 1 - now) == SteppableVcpu::Stop::kExit) {
+    return HandleExit(vcpu_.LastExit());
+  }
+  if (vcpu_.Instructions() > target) {
+    return Diverge("the guest ran past this event's exit", &next_.at(), PointNow());
+  }
+  return Step::kContinue;  // a signal
+}
+
+Replayer::Step Replayer::RunToAsynchronous() {
+  bool arrived = false;
+  Step step = Arrive(next_.at(), "this point", &arrived);
+  if (!arrived) return step;
+  ExecutionPoint now = FromProto(next_.at());
+  ++result_.stops;
+  result_.max_steps_per_stop = std::max(result_.max_steps_per_stop, steps_this_stop_);
+  steps_this_stop_ = 0;
+  last_match_ = now;
+  last_match_index_ = next_index_;
+  while (have_next_ && next_.asynchronous() && SamePlace(next_.at(), now)) {
+    if (CheckPoint(next_, now) == Step::kDone) return Step::kDone;
+    if (ApplyEvent(next_) == Step::kDone) return Step::kDone;
+    Consume();
+  }
+  return Step::kContinue;
+}
+
+Replayer::Step Replayer::Arrive(const proto::ExecutionPoint& at, const std::string& what,
+                                bool* arrived) {
+  *arrived = false;
+  uint64_t target = at.instructions();
+  RunToPointResult r = RunToPoint(vcpu_, config_.skid_margin).Run(target);
+  result_.steps += r.steps;
+  steps_this_stop_ += r.steps;
+  if (r.exited) return HandleExit(vcpu_.LastExit());
+  if (r.overshot) {
+    return Diverge("the guest ran past " + what + " (overflow skid beyond the margin of " +
+                       std::to_string(config_.skid_margin) + "?)",
+                   &at, PointNow());
+  }
+  ExecutionPoint now = PointNow();
+  if (!SamePlace(at, now)) {
+    // Recorded just after an exit completed: complete it the same way.
+    vcpu_.SettlePendingExit();
+    now = PointNow();
+  }
+  if (!SamePlace(at, now)) {
+    // Exits that retire nothing (emulated MMIO) may lie between the count
+    // and the recorded PC: step into the next one.
+    ExecutionPoint before = now;
+    ++result_.steps;
+    ++steps_this_stop_;
+    if (vcpu_.Step() == SteppableVcpu::Stop::kExit && vcpu_.Instructions() == target) {
+      return HandleExit(vcpu_.LastExit());
+    }
+    return Diverge("the guest is not at " + what, &at, before);
+  }
+  if (FromProto(at) != now) return Diverge("the guest is not at " + what, &at, now);
+  *arrived = true;
+  return Step::kContinue;
+}
+
+Replayer::Step Replayer::RunToEnd() {
+  const proto::TraceEnd* end = end_();
+  if (end == nullptr) {
+    return Finish(ReplayResult::Kind::kCut,
+                  "the trace was cut (its recorder did not finish it): replayed all " +
+                      std::to_string(result_.events) + " events it holds, up to instruction " +
+                      std::to_string(vcpu_.Instructions()));
+  }
+  const std::string& reason = end->reason();
+  uint64_t target = end->at().instructions();
+  if (reason == "poweroff" || reason == "reset" || reason == "crash") {
+    uint64_t now = vcpu_.Instructions();
+    if (now > target) {
+      return Diverge("the guest ran past the point where the recording ended (" + reason + ")",
+                     &end->at(), PointNow());
+    }
+    if (vcpu_.RunWithOverflow(target + 1 - now) == SteppableVcpu::Stop::kExit) {
+      return HandleExit(vcpu_.LastExit());
+    }
+    if (vcpu_.Instructions() > target) {
+      return Diverge("the guest ran past the point where the recording ended (" + reason + ")",
+                     &end->at(), PointNow());
+    }
+    return Step::kContinue;
+  }
+  // The recording was stopped from outside (timeout, Ctrl-C, --max-instructions).
+  bool arrived = false;
+  Step step = Arrive(end->at(), "the point where the recording stopped (" + reason + ")", &arrived);
+  if (!arrived) return step;
+  ExecutionPoint now = FromProto(end->at());
+  return Finish(ReplayResult::Kind::kFinished,
+                "replayed " + std::to_string(result_.events) + " events up to instruction " +
+                    std::to_string(now.instructions) + ", where the recording stopped (" + reason +
+                    (end->detail().empty() ? "" : ": " + end->detail()) + ")");
+}
+
+Replayer::Step Replayer::HandleExit(const VcpuStop& stop) {
+  switch (stop.kind) {
+    case VcpuStop::Kind::kInterrupted:
+      return Step::kContinue;
+    case VcpuStop::Kind::kPowerOff:
+    case VcpuStop::Kind::kReset:
+    case VcpuStop::Kind::kCrash: {
+      std::string what = StopName(stop.kind);
+      ExecutionPoint now = PointNow();
+      if (have_next_) {
+        return Diverge("the guest stopped (" + what + ") before this event", &next_.at(), now);
+      }
+      const proto::TraceEnd* end = end_();
+      if (end == nullptr) {
+        return Finish(ReplayResult::Kind::kCut,
+                      "the trace was cut (its recorder did not finish it): replayed all " +
+                          std::to_string(result_.events) + " events it holds; the guest then " +
+                          what);
+      }
+      if (end->reason() != what || FromProto(end->at()) != now) {
+        return Diverge("the guest stopped (" + what + "); the recording ended with " +
+                           end->reason() + " elsewhere",
+                       &end->at(), now);
+      }
+      return Finish(ReplayResult::Kind::kFinished, "replayed " + std::to_string(result_.events) +
+                                                       " events; the guest ended as recorded (" +
+                                                       what + ") at instruction " +
+                                                       std::to_string(now.instructions));
+    }
+    case VcpuStop::Kind::kMmio:
+    case VcpuStop::Kind::kHypercall:
+      break;
+  }
+  uint64_t count = vcpu_.Instructions();
+  bool is_read = stop.kind == VcpuStop::Kind::kMmio && !stop.is_write;
+  if (stop.kind == VcpuStop::Kind::kMmio && stop.is_write) {
+    if (config_.mmio_write) config_.mmio_write(stop.gpa, stop.write_value, stop.len);
+    if (have_next_ && !next_.asynchronous()) {
+      if (count > next_.at().instructions()) {
+        return Diverge("the guest ran past this event's exit", &next_.at(), PointNow());
+      }
+      if (count == next_.at().instructions()) return ApplyEventsAtExit(PointNow());
+    }
+    return Step::kContinue;
+  }
+  // A read or a hypercall: the trace's next event must answer it, here.
+  ExecutionPoint now = PointNow();
+  if (ApplyEventsAtExit(now) == Step::kDone) return Step::kDone;
+  std::string what =
+      is_read ? "the guest read " + std::to_string(stop.len) + " bytes of MMIO at " + Hex(stop.gpa)
+              : "the guest made hypercall " + Hex(stop.function);
+  bool matches = have_next_ && !next_.asynchronous() &&
+                 (is_read ? next_.has_mmio_read() : next_.has_hypercall());
+  if (!matches) {
+    if (!have_next_) return Diverge(what + " after the last recorded event", nullptr, now);
+    return Diverge(what + " instead", &next_.at(), now);
+  }
+  if (CheckPoint(next_, now) == Step::kDone) return Step::kDone;
+  if (is_read) {
+    if (next_.mmio_read().gpa() != stop.gpa || next_.mmio_read().len() != stop.len) {
+      return Diverge(what + "; the recording read " + std::to_string(next_.mmio_read().len()) +
+                         " bytes at " + Hex(next_.mmio_read().gpa()),
+                     &next_.at(), now);
+    }
+    vcpu_.CompleteMmioRead(next_.mmio_read().value());
+  } else {
+    if (next_.hypercall().function() != stop.function) {
+      return Diverge(what + "; the recording made " + Hex(next_.hypercall().function()),
+                     &next_.at(), now);
+    }
+    vcpu_.CompleteHypercall({next_.hypercall().values().begin(), next_.hypercall().values().end()});
+  }
+  Consume();
+  return ApplyEventsAtExit(now);
+}
+
+Replayer::Step Replayer::ApplyEventsAtExit(const ExecutionPoint& now) {
+  while (have_next_ && !next_.asynchronous() && !next_.has_mmio_read() && !next_.has_hypercall() &&
+         SamePlace(next_.at(), now)) {
+    if (CheckPoint(next_, now) == Step::kDone) return Step::kDone;
+    if (ApplyEvent(next_) == Step::kDone) return Step::kDone;
+    Consume();
+  }
+  return Step::kContinue;
+}
+
+Replayer::Step Replayer::ApplyEvent(const proto::Event& event) {
+  ExecutionPoint here = FromProto(event.at());
+  switch (event.kind_case()) {
+    case proto::Event::kInterrupt:
+      vcpu_.SetInterruptLine(event.interrupt().line(), event.interrupt().level());
+      return Step::kContinue;
+    case proto::Event::kMemoryWrite: {
+      const proto::MemoryWrite& w = event.memory_write();
+      const std::string* data = &w.data();
+      if (w.same_data_as() != 0) {
+        auto it = write_data_.find(w.same_data_as());
+        if (it == write_data_.end()) {
+          return Diverge("the trace refers to the data of event " +
+                             std::to_string(w.same_data_as() - 1) + ", which has none",
+                         &event.at(), here);
+        }
+        data = &it->second;
+      }
+      if (!vcpu_.WriteMemory(w.gpa(), *data)) {
+        return Diverge("the trace writes outside guest RAM", &event.at(), here);
+      }
+      return Step::kContinue;
+    }
+    case proto::Event::kConsoleInput:
+      return Step::kContinue;  // its effects (interrupts, UART reads) are events of their own
+    case proto::Event::kMemoryDigest: {
+      uint64_t pages = 0;
+      uint64_t digest = vcpu_.MemoryDigest(&pages);
+      if (digest != event.memory_digest().digest() || pages != event.memory_digest().pages()) {
+        return Diverge("guest memory differs from the recording (" + std::to_string(pages) +
+                           " pages written since the last check; recorded " +
+                           std::to_string(event.memory_digest().pages()) + ")",
+                       &event.at(), here);
+      }
+      return Step::kContinue;
+    }
+    default:
+      return Diverge("the trace has " + Describe(event) + " where no exit answers it", &event.at(),
+                     here);
+  }
+}
+
+Replayer::Step Replayer::CheckPoint(const proto::Event& event, const ExecutionPoint& now) {
+  if (FromProto(event.at()) != now) {
+    return Diverge("the guest is not where the recording was at this event", &event.at(), now);
+  }
+  last_match_ = now;
+  last_match_index_ = next_index_;
+  return Step::kContinue;
+}
+
+Replayer::Step Replayer::Diverge(const std::string& what, const proto::ExecutionPoint* expected,
+                                 const ExecutionPoint& actual) {
+  std::string event = have_next_
+                          ? "event " + std::to_string(next_index_) + " (" + Describe(next_) + ")"
+                          : "the end of the trace";
+  result_.kind = ReplayResult::Kind::kDiverged;
+  result_.message = "replay diverged at " + event + ": " + what;
+  std::string report = result_.message + "\n";
+  if (expected != nullptr) report += "  expected: " + ToString(FromProto(*expected)) + "\n";
+  report += "  actual:   " + ToString(actual) + "\n";
+  report += last_match_ ? "  last matching point: event " + std::to_string(last_match_index_) +
+                              " at " + ToString(*last_match_)
+                        : std::string("  last matching point: none (before the first event)");
+  result_.report = report;
+  return Step::kDone;
+}
+
+Replayer::Step Replayer::Finish(ReplayResult::Kind kind, const std::string& message) {
+  result_.kind = kind;
+  result_.message = message;
+  return Step::kDone;
+}
+
+}  // namespace vmrr

@@ -1,0 +1,96 @@
+// Replays a recorded event stream on a vCPU: runs the guest, answers each
+// MMIO read and hypercall with its recorded value, applies each interrupt
+// and memory write at its exit, stops the guest by counting instructions at
+// each asynchronous event's point, and checks the point (count, PC,
+// registers) of every event and the recorded memory digests.  The first
+// mismatch ends the replay with a report.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "proto/trace.pb.h"
+#include "replay/execution_point.h"
+#include "replay/replay_vcpu.h"
+
+namespace vmrr {
+
+struct ReplayConfig {
+  uint64_t skid_margin = 0;
+  // Guest MMIO writes (the console UART turns them into output).
+  std::function<void(uint64_t gpa, uint64_t value, uint32_t len)> mmio_write;
+  // Polled at every vCPU stop: true ends the replay (Ctrl-C).
+  std::function<bool()> stop_requested;
+  // Called after every applied event (a status line).
+  std::function<void(uint64_t events, uint64_t instructions)> progress;
+};
+
+struct ReplayResult {
+  enum class Kind {
+    kFinished,     // the guest reached the trace's end as recorded
+    kCut,          // the trace was cut; every event in it replayed
+    kDiverged,     // report says where
+    kInterrupted,  // stop_requested
+  };
+  Kind kind = Kind::kFinished;
+  std::string message;  // one line
+  std::string report;   // kDiverged: several lines
+  uint64_t events = 0;  // events applied
+  uint64_t stops = 0;   // asynchronous points stopped at by counting
+  uint64_t steps = 0;
+  uint64_t max_steps_per_stop = 0;
+  uint64_t instructions = 0;  // where the guest is at the end
+};
+
+class Replayer {
+ public:
+  // `next_event` yields the events in order (false: no more); `end` is the
+  // trace's end record, or null for a cut trace (called once events ran out).
+  Replayer(ReplayVcpu& vcpu, std::function<bool(proto::Event*)> next_event,
+           std::function<const proto::TraceEnd*()> end, ReplayConfig config);
+  ReplayResult Run();
+
+ private:
+  enum class Step { kContinue, kDone };
+
+  void Fetch();
+  void Consume();
+  Step RunToNextEvent();
+  Step RunToAsynchronous();
+  Step RunToEnd();
+  // Stops the guest at `at` by counting; *arrived when there and checked,
+  // otherwise an exit came first (handled) or the replay diverged.
+  Step Arrive(const proto::ExecutionPoint& at, const std::string& what, bool* arrived);
+  Step HandleExit(const VcpuStop& stop);
+  // Applies the synchronous side effects recorded at this exit's point.
+  Step ApplyEventsAtExit(const ExecutionPoint& exit_point);
+  Step ApplyEvent(const proto::Event& event);
+  // Point of the vCPU now (PC and registers read only when `count` matters).
+  ExecutionPoint PointNow();
+  bool SamePlace(const proto::ExecutionPoint& recorded, const ExecutionPoint& now) const;
+  Step CheckPoint(const proto::Event& event, const ExecutionPoint& now);
+  Step Diverge(const std::string& what, const proto::ExecutionPoint* expected,
+               const ExecutionPoint& actual);
+  Step Finish(ReplayResult::Kind kind, const std::string& message);
+  static std::string Describe(const proto::Event& event);
+
+  ReplayVcpu& vcpu_;
+  std::function<bool(proto::Event*)> next_event_;
+  std::function<const proto::TraceEnd*()> end_;
+  ReplayConfig config_;
+  ReplayResult result_;
+
+  bool have_next_ = false;
+  bool events_done_ = false;
+  proto::Event next_;
+  uint64_t next_index_ = 0;                     // index of next_ in the trace
+  std::map<uint64_t, std::string> write_data_;  // event number + 1 -> bytes (dedup source)
+  std::optional<ExecutionPoint> last_match_;
+  uint64_t last_match_index_ = 0;
+  uint64_t steps_this_stop_ = 0;
+};
+
+}  // namespace vmrr
