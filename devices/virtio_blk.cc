@@ -67,6 +67,7 @@ uint8_t Transfer(GuestMemory& memory, BlockBackend& disk, const std::vector<Gues
     if (host == nullptr) return VirtioBlk::kStatusIoErr;
     bool ok = to_disk ? disk.WriteAt(position, host, r.len) : disk.ReadAt(position, host, r.len);
     if (!ok) return VirtioBlk::kStatusIoErr;
+    if (!to_disk) memory.NoteWritten(r.gpa, r.len);
     position += r.len;
   }
   return VirtioBlk::kStatusOk;

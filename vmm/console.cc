@@ -29,6 +29,7 @@ Console::~Console() {
 }
 
 void Console::Write(uint8_t byte) {
+  if (tap_) tap_(byte);
   while (write(out_fd_, &byte, 1) < 0 && errno == EINTR) {
   }
 }

@@ -20,6 +20,8 @@ class Console {
   Console& operator=(const Console&) = delete;
 
   void Write(uint8_t byte);
+  // Sees every byte written (record watches for a workload's FAIL verdict).
+  void set_output_tap(std::function<void(uint8_t)> tap) { tap_ = std::move(tap); }
   // Reads what input is available now and hands it to `sink`.  Returns false
   // once the user asked to quit (Ctrl-A x on a terminal).
   bool PollInput(const std::function<void(const uint8_t*, size_t)>& sink);
@@ -32,6 +34,7 @@ class Console {
   bool input_open_ = true;
   bool escape_ = false;
   termios saved_{};
+  std::function<void(uint8_t)> tap_;
 };
 
 }  // namespace vmrr

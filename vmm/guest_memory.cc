@@ -34,6 +34,7 @@ bool GuestMemory::Write(uint64_t gpa, const void* src, uint64_t len) {
   uint8_t* p = Translate(gpa, len);
   if (p == nullptr) return false;
   std::memcpy(p, src, len);
+  if (observer_) observer_(gpa, p, len);
   return true;
 }
 

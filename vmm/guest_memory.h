@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <optional>
 #include <type_traits>
 
@@ -32,6 +33,17 @@ class GuestMemory {
   bool Read(uint64_t gpa, void* dst, uint64_t len) const;
   bool Write(uint64_t gpa, const void* src, uint64_t len);
 
+  // Record's view of device writes: called after every Write() and every
+  // NoteWritten() with the range just written (the guest's own stores are
+  // not seen here).  Empty: nobody watches.
+  using WriteObserver = std::function<void(uint64_t gpa, const uint8_t* data, uint64_t len)>;
+  void set_write_observer(WriteObserver observer) { observer_ = std::move(observer); }
+  // For writers that went through Translate() (virtio-blk reading the disk
+  // straight into guest buffers).
+  void NoteWritten(uint64_t gpa, uint64_t len) {
+    if (observer_) observer_(gpa, Translate(gpa, len), len);
+  }
+
   // A trivially copyable value at gpa (guest byte order = host byte order:
   // both are little-endian), or nullopt when it is not all in RAM.
   template <typename T>
@@ -51,6 +63,7 @@ class GuestMemory {
   uint64_t base_;
   uint64_t size_;
   Mapping ram_;
+  WriteObserver observer_;
 };
 
 }  // namespace vmrr

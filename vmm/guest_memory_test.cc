@@ -4,6 +4,8 @@
 
 #include <cstdint>
 #include <limits>
+#include <utility>
+#include <vector>
 
 namespace vmrr {
 namespace {
@@ -40,6 +42,23 @@ TEST(GuestMemory, ReadWriteRoundTripAndBounds) {
   EXPECT_FALSE(mem.Load<uint64_t>(kBase + kSize - 4).has_value());
   // A refused write changes nothing.
   EXPECT_EQ(mem.host()[kSize - 2], 0);
+}
+
+TEST(GuestMemory, TheWriteObserverSeesEveryWrittenRangeAfterTheWrite) {
+  GuestMemory mem(kBase, kSize);
+  std::vector<std::pair<uint64_t, std::vector<uint8_t>>> seen;
+  mem.set_write_observer([&seen](uint64_t gpa, const uint8_t* data, uint64_t len) {
+    seen.push_back({gpa, std::vector<uint8_t>(data, data + len)});
+  });
+  ASSERT_TRUE(mem.Store<uint16_t>(kBase + 2, 0x0201));
+  EXPECT_FALSE(mem.Store<uint32_t>(kBase + kSize - 2, 1));  // refused: not seen
+  mem.host()[0x40] = 7;              // a direct store through Translate() ...
+  mem.NoteWritten(kBase + 0x40, 1);  // ... is seen when noted
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0].first, kBase + 2);
+  EXPECT_EQ(seen[0].second, (std::vector<uint8_t>{1, 2}));
+  EXPECT_EQ(seen[1].first, kBase + 0x40);
+  EXPECT_EQ(seen[1].second, std::vector<uint8_t>{7});
 }
 
 }  // namespace

@@ -2,7 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+#include <random>
+
 #include "devices/block_backend.h"
+#include "devices/overlay_block_backend.h"
 #include "devices/virtio_blk.h"
 #include "vmm/base/error.h"
 #include "vmm/boot_files.h"
@@ -25,13 +29,26 @@ StandardDevices AddStandardDevices(const RunOptions& options, GuestMemory& memor
                                              [&console](uint8_t byte) { console.Write(byte); });
   bus.Register(uart_base, *devices.uart);
   if (options.disk) {
-    auto disk = std::make_unique<FileBlockBackend>(options.disk->path, options.disk->read_only);
+    std::unique_ptr<BlockBackend> disk;
+    if (options.disk_copy_on_write) {
+      disk = std::make_unique<OverlayBlockBackend>(
+          std::make_unique<FileBlockBackend>(options.disk->path, true), options.disk->read_only);
+    } else {
+      disk = std::make_unique<FileBlockBackend>(options.disk->path, options.disk->read_only);
+    }
     devices.disk = std::make_unique<VirtioMmio>(
         memory, std::make_unique<VirtioBlk>(std::move(disk)), virtio_irq(0));
     bus.Register(virtio_base, *devices.disk);
     devices.virtio_devices = 1;
   }
   return devices;
+}
+
+std::unique_ptr<TestDevice> MakeTestDevice(IrqLine irq) {
+  auto random = std::make_shared<std::random_device>();
+  return std::make_unique<TestDevice>(
+      std::move(irq), [random] { return (*random)(); },
+      [] { return std::chrono::steady_clock::now(); });
 }
 
 ChosenConfig MakeChosen(const RunOptions& options, const BootLayout& layout) {
@@ -59,11 +76,14 @@ void LoadGuest(const RunOptions& options, GuestMemory& memory, const BootLayout&
 }
 
 RunOutcome RunWithConsole(const RunOptions& options, KvmVcpu& vcpu, MmioBus& bus, Console& console,
-                          Uart16550& uart, std::function<bool(kvm_run&)> arch_exit) {
+                          Uart16550& uart, std::function<bool(kvm_run&)> arch_exit,
+                          DeviceTimerHooks device_timers) {
   RunLoopConfig config;
   if (options.timeout_seconds) config.timeout = std::chrono::seconds(*options.timeout_seconds);
   config.console_input = [&uart](const uint8_t* data, size_t len) { uart.PushInput(data, len); };
   config.arch_exit = std::move(arch_exit);
+  config.poll_devices = std::move(device_timers.poll_devices);
+  config.next_deadline = std::move(device_timers.next_deadline);
   RunLoop loop(vcpu, bus, console, config);
   RunOutcome outcome = loop.Run();
   spdlog::info("{} after {} exits", Describe(outcome), loop.exits());

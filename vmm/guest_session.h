@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "devices/mmio_bus.h"
+#include "devices/test_device.h"
 #include "devices/uart16550.h"
 #include "devices/virtio_mmio.h"
 #include "vmm/boot_layout.h"
@@ -38,6 +39,9 @@ StandardDevices AddStandardDevices(const RunOptions& options, GuestMemory& memor
                                    uint64_t virtio_base,
                                    const std::function<IrqLine(int slot)>& virtio_irq);
 
+// The test device with host randomness and the host's steady clock.
+std::unique_ptr<TestDevice> MakeTestDevice(IrqLine irq);
+
 // bootargs ("console=ttyS0 " + --append), the initrd range and fixed seeds.
 ChosenConfig MakeChosen(const RunOptions& options, const BootLayout& layout);
 
@@ -45,8 +49,10 @@ ChosenConfig MakeChosen(const RunOptions& options, const BootLayout& layout);
 void LoadGuest(const RunOptions& options, GuestMemory& memory, const BootLayout& layout,
                const BootFiles& files, const std::vector<uint8_t>& dtb);
 
-// Runs vCPU 0 with the console wired to the UART until an outcome.
+// Runs vCPU 0 with the console wired to the UART until an outcome;
+// `device_timers` are the test device's (RunLoopConfig's hooks).
 RunOutcome RunWithConsole(const RunOptions& options, KvmVcpu& vcpu, MmioBus& bus, Console& console,
-                          Uart16550& uart, std::function<bool(kvm_run&)> arch_exit = {});
+                          Uart16550& uart, std::function<bool(kvm_run&)> arch_exit = {},
+                          DeviceTimerHooks device_timers = {});
 
 }  // namespace vmrr

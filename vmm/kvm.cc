@@ -64,6 +64,13 @@ void KvmVm::SetUserMemoryRegion(uint32_t slot, uint64_t gpa, void* host, uint64_
   }
 }
 
+void KvmVm::GetDirtyLog(uint32_t slot, std::vector<uint64_t>& bitmap) const {
+  kvm_dirty_log log{};
+  log.slot = slot;
+  log.dirty_bitmap = bitmap.data();
+  if (ioctl(fd(), KVM_GET_DIRTY_LOG, &log) < 0) ThrowErrno("KVM_GET_DIRTY_LOG");
+}
+
 KvmVcpu KvmVcpu::Create(const KvmVm& vm, int id) {
   KvmVcpu vcpu;
   int fd = ioctl(vm.fd(), KVM_CREATE_VCPU, id);

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "vmm/base/mapping.h"
 #include "vmm/base/unique_fd.h"
@@ -39,6 +40,8 @@ class KvmVm {
   // Maps `size` bytes at `host` to guest physical `gpa` in memory slot `slot`.
   void SetUserMemoryRegion(uint32_t slot, uint64_t gpa, void* host, uint64_t size,
                            uint32_t flags = 0);
+  // KVM_GET_DIRTY_LOG: one bit per page of the slot, cleared by the call.
+  void GetDirtyLog(uint32_t slot, std::vector<uint64_t>& bitmap) const;
   int fd() const { return fd_.get(); }
   size_t vcpu_mmap_size() const { return vcpu_mmap_size_; }
 

@@ -21,6 +21,7 @@ class KvmSteppableVcpu : public SteppableVcpu {
   KvmSteppableVcpu(KvmVcpu& vcpu, GuestCounter& counter, StepMethod method,
                    std::function<void(bool)> set_single_step);
 
+  // The counter minus what stepping over-counted (see Step()).
   uint64_t Instructions() override;
   Stop RunWithOverflow(uint64_t count) override;
   Stop Step() override;
@@ -34,6 +35,7 @@ class KvmSteppableVcpu : public SteppableVcpu {
   GuestCounter& counter_;
   StepMethod method_;
   std::function<void(bool)> set_single_step_;
+  uint64_t overcount_ = 0;
 };
 
 }  // namespace vmrr

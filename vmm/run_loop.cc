@@ -19,9 +19,20 @@ constexpr int kKickSignal = SIGUSR1;
 constexpr std::chrono::milliseconds kKickPeriod{50};
 
 std::atomic<int> g_stop_signal{0};
+// The kvm_run of the vCPU in the loop.  A kick or stop signal that arrives
+// outside KVM_RUN (while an exit is handled) sets its immediate_exit, so the
+// next KVM_RUN returns EINTR at once: a one-shot kick is never lost.
+std::atomic<kvm_run*> g_running{nullptr};
+static_assert(std::atomic<kvm_run*>::is_always_lock_free);
 
-void OnKick(int) {}
-void OnStop(int signo) { g_stop_signal = signo; }
+void RequestStop() {
+  if (kvm_run* run = g_running.load()) run->immediate_exit = 1;
+}
+void OnKick(int) { RequestStop(); }
+void OnStop(int signo) {
+  g_stop_signal = signo;
+  RequestStop();
+}
 
 void Install(int signo, void (*handler)(int)) {
   struct sigaction action{};
@@ -31,30 +42,56 @@ void Install(int signo, void (*handler)(int)) {
   if (sigaction(signo, &action, nullptr) < 0) ThrowErrno("sigaction");
 }
 
-// A POSIX timer that interrupts this thread's KVM_RUN every period.
-class PeriodicKick {
+// A one-shot POSIX timer on CLOCK_MONOTONIC (steady_clock's clock) that
+// sends kKickSignal to this thread at an absolute time.
+class Kick {
  public:
-  PeriodicKick() {
+  Kick() {
     sigevent ev{};
     ev.sigev_notify = SIGEV_THREAD_ID;
     ev.sigev_signo = kKickSignal;
     ev._sigev_un._tid = static_cast<pid_t>(syscall(SYS_gettid));
     if (timer_create(CLOCK_MONOTONIC, &ev, &timer_) < 0) ThrowErrno("timer_create");
-    itimerspec spec{};
-    auto ns = std::chrono::nanoseconds(kKickPeriod).count();
-    spec.it_interval.tv_nsec = ns;
-    spec.it_value.tv_nsec = ns;
-    if (timer_settime(timer_, 0, &spec, nullptr) < 0) ThrowErrno("timer_settime");
   }
-  ~PeriodicKick() { timer_delete(timer_); }
-  PeriodicKick(const PeriodicKick&) = delete;
-  PeriodicKick& operator=(const PeriodicKick&) = delete;
+  ~Kick() { timer_delete(timer_); }
+  Kick(const Kick&) = delete;
+  Kick& operator=(const Kick&) = delete;
+
+  // A time already past fires at once.
+  void ArmAt(std::chrono::steady_clock::time_point when) {
+    auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(when.time_since_epoch()).count();
+    if (ns <= 0) ns = 1;  // 0 would disarm
+    itimerspec spec{};
+    spec.it_value.tv_sec = ns / 1000000000;
+    spec.it_value.tv_nsec = ns % 1000000000;
+    if (timer_settime(timer_, TIMER_ABSTIME, &spec, nullptr) < 0) ThrowErrno("timer_settime");
+    armed_for_ = when;
+  }
+  std::chrono::steady_clock::time_point armed_for() const { return armed_for_; }
 
  private:
   timer_t timer_{};
+  std::chrono::steady_clock::time_point armed_for_{};
+};
+
+// Publishes the vCPU's kvm_run to the signal handlers for the loop's lifetime.
+class RunningVcpu {
+ public:
+  explicit RunningVcpu(kvm_run* run) { g_running = run; }
+  ~RunningVcpu() { g_running = nullptr; }
+  RunningVcpu(const RunningVcpu&) = delete;
+  RunningVcpu& operator=(const RunningVcpu&) = delete;
 };
 
 }  // namespace
+
+std::chrono::steady_clock::time_point NextKick(
+    std::chrono::steady_clock::time_point now,
+    std::optional<std::chrono::steady_clock::time_point> device_deadline,
+    std::chrono::steady_clock::duration period) {
+  auto periodic = now + period;
+  return device_deadline && *device_deadline < periodic ? *device_deadline : periodic;
+}
 
 int ExitCodeFor(GuestExit exit) {
   switch (exit) {
@@ -102,9 +139,10 @@ bool RunLoop::HandleMmio(kvm_run& run) {
   uint32_t len = run.mmio.len;
   bool handled =
       run.mmio.is_write ? bus_.Write(gpa, run.mmio.data, len) : bus_.Read(gpa, run.mmio.data, len);
+  if (!handled && !run.mmio.is_write) std::memset(run.mmio.data, 0, sizeof(run.mmio.data));
+  if (!run.mmio.is_write && config_.observer) config_.observer->OnMmioRead(gpa, len, run.mmio.data);
   if (!handled) {
     // Nothing there: reads as zero, writes vanish (as on a bus with no device).
-    if (!run.mmio.is_write) std::memset(run.mmio.data, 0, sizeof(run.mmio.data));
     if (unmapped_accesses_++ < 10) {
       spdlog::warn("guest {} {} bytes at unmapped address {:#x}",
                    run.mmio.is_write ? "wrote" : "read", len, gpa);
@@ -113,39 +151,56 @@ bool RunLoop::HandleMmio(kvm_run& run) {
   return true;
 }
 
+std::optional<std::chrono::steady_clock::time_point> RunLoop::DeviceDeadline() const {
+  return config_.next_deadline ? config_.next_deadline() : std::nullopt;
+}
+
 RunOutcome RunLoop::Run() {
   g_stop_signal = 0;
   Install(kKickSignal, OnKick);
   Install(SIGINT, OnStop);
   Install(SIGTERM, OnStop);
-  PeriodicKick kick;
+  Kick kick;
+  RunningVcpu running(vcpu_.run());
   auto deadline = config_.timeout
                       ? std::optional(std::chrono::steady_clock::now() + *config_.timeout)
                       : std::nullopt;
-  // Signals, the deadline and console input are looked at when KVM_RUN was
-  // interrupted (the periodic kick, Ctrl-C), not at every exit: the exit
-  // path stays free of system calls the guest did not cause.
+  // Signals, the deadline, console input and devices' host timers are looked
+  // at when KVM_RUN was interrupted (the kick, Ctrl-C), not at every exit:
+  // the exit path stays free of system calls the guest did not cause.
   bool interrupted = true;
   for (;;) {
     if (interrupted) {
+      vcpu_.run()->immediate_exit = 0;
+      if (config_.observer) config_.observer->OnStop(true);
       if (int sig = g_stop_signal.load()) {
         return {GuestExit::kInterrupted,
                 sig == SIGINT ? "interrupted (SIGINT)" : "terminated (SIGTERM)"};
       }
-      if (deadline && std::chrono::steady_clock::now() >= *deadline) {
+      auto now = std::chrono::steady_clock::now();
+      if (deadline && now >= *deadline) {
         return {GuestExit::kTimeout, "after " + std::to_string(config_.timeout->count()) + " s"};
+      }
+      if (config_.observer) {
+        if (std::optional<RunOutcome> limit = config_.observer->CheckLimits()) return *limit;
       }
       if (!console_.PollInput(config_.console_input)) {
         return {GuestExit::kInterrupted, "Ctrl-A x on the console"};
       }
+      if (config_.poll_devices) config_.poll_devices();
+      kick.ArmAt(NextKick(now, DeviceDeadline(), kKickPeriod));
     }
+    if (config_.observer) config_.observer->BeforeRun();
     interrupted = !vcpu_.Run();
     if (interrupted) continue;
     ++exits_;
+    if (config_.observer) config_.observer->OnStop(false);
     kvm_run& run = *vcpu_.run();
     switch (run.exit_reason) {
       case KVM_EXIT_MMIO:
         HandleMmio(run);
+        // The guest may have armed a device timer due before the kick.
+        if (auto due = DeviceDeadline(); due && *due < kick.armed_for()) kick.ArmAt(*due);
         break;
       case KVM_EXIT_SYSTEM_EVENT:
         switch (run.system_event.type) {

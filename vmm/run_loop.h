@@ -1,6 +1,8 @@
 // The vCPU run loop shared by the architectures: KVM_RUN, MMIO to the device
-// bus, system events to an outcome; console input, --timeout and Ctrl-C are
-// noticed when a periodic timer signal interrupts KVM_RUN.
+// bus, system events to an outcome.  Console input, --timeout, Ctrl-C and
+// devices' host timers are noticed when a timer signal (the kick) interrupts
+// KVM_RUN: a one-shot timer, armed at each such stop for the next device
+// deadline or 50 ms, whichever comes first.
 #pragma once
 
 #include <linux/kvm.h>
@@ -27,13 +29,47 @@ struct RunOutcome {
 int ExitCodeFor(GuestExit exit);
 std::string Describe(const RunOutcome& outcome);
 
+// Devices with host timers (the test device), as the loop drives them.
+struct DeviceTimerHooks {
+  // Runs at every interrupted stop, after console input: fires due timers.
+  std::function<void()> poll_devices;
+  // When the earliest device timer is due; nullopt when none is armed.
+  std::function<std::optional<std::chrono::steady_clock::time_point>()> next_deadline;
+};
+
+// Record's view of the loop (null for `vmrr run`).
+class RunObserver {
+ public:
+  virtual ~RunObserver() = default;
+  // The vCPU stopped: at a guest exit, or `interrupted` by the kick or a
+  // signal (before console input and device timers are delivered there).
+  virtual void OnStop(bool interrupted) = 0;
+  // At interrupted stops: an outcome ends the run (--max-instructions).
+  virtual std::optional<RunOutcome> CheckLimits() = 0;
+  virtual void OnMmioRead(uint64_t gpa, uint32_t len, const uint8_t* data) = 0;
+  // The stop's work is done: the vCPU runs next.
+  virtual void BeforeRun() = 0;
+};
+
 struct RunLoopConfig {
   std::optional<std::chrono::seconds> timeout;
   // Called with every input byte batch (the UART's receive side).
   std::function<void(const uint8_t*, size_t)> console_input;
   // Exits the generic loop does not know (riscv64 SBI calls): true if handled.
   std::function<bool(kvm_run&)> arch_exit;
+  // Devices with host timers (DeviceTimerHooks): the kick is armed for
+  // next_deadline when it comes before the 50 ms period.
+  std::function<void()> poll_devices;
+  std::function<std::optional<std::chrono::steady_clock::time_point>()> next_deadline;
+  RunObserver* observer = nullptr;
 };
+
+// When the kick should interrupt KVM_RUN next: at the device deadline if it
+// comes within `period` of `now`, else at now + period.
+std::chrono::steady_clock::time_point NextKick(
+    std::chrono::steady_clock::time_point now,
+    std::optional<std::chrono::steady_clock::time_point> device_deadline,
+    std::chrono::steady_clock::duration period);
 
 class RunLoop {
  public:
@@ -43,6 +79,7 @@ class RunLoop {
 
  private:
   bool HandleMmio(kvm_run& run);
+  std::optional<std::chrono::steady_clock::time_point> DeviceDeadline() const;
   KvmVcpu& vcpu_;
   MmioBus& bus_;
   Console& console_;

@@ -21,5 +21,15 @@ TEST(RunOutcome, Describe) {
   EXPECT_NE(Describe({GuestExit::kReset, ""}).find("panic"), std::string::npos);
 }
 
+TEST(NextKick, EarlierOfTheDeviceDeadlineAndThePeriod) {
+  using namespace std::chrono_literals;
+  auto now = std::chrono::steady_clock::time_point() + 100s;
+  EXPECT_EQ(NextKick(now, std::nullopt, 50ms), now + 50ms);
+  EXPECT_EQ(NextKick(now, now + 2ms, 50ms), now + 2ms);
+  EXPECT_EQ(NextKick(now, now + 1s, 50ms), now + 50ms);
+  // A deadline already past: kick at once (the timer fires immediately).
+  EXPECT_EQ(NextKick(now, now - 1ms, 50ms), now - 1ms);
+}
+
 }  // namespace
 }  // namespace vmrr

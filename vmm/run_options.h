@@ -18,6 +18,8 @@ struct RunOptions {
   std::string kernel;
   std::optional<std::string> initrd;
   std::optional<DiskOption> disk;
+  // Disk writes stay in memory, the image untouched (record and replay).
+  bool disk_copy_on_write = false;
   std::string append;
   uint64_t mem_bytes = uint64_t{1} << 30;
   int cpus = 1;

@@ -67,6 +67,16 @@ void AddRtc(FdtBuilder& fdt, uint32_t clock_phandle) {
   fdt.EndNode();
 }
 
+// vmrr's test device (devices/test_device.h), for bare-metal payloads.
+void AddTestDevice(FdtBuilder& fdt) {
+  fdt.BeginNode(NodeName("test-device", kTestDeviceBase));
+  fdt.PropertyString("compatible", "vmrr,test-device");
+  fdt.PropertyCells("reg", {0, static_cast<uint32_t>(kTestDeviceBase), 0,
+                            static_cast<uint32_t>(kTestDeviceSize)});
+  AddInterrupts(fdt, Spi(kTestDeviceSpi));
+  fdt.EndNode();
+}
+
 void AddApbClock(FdtBuilder& fdt, uint32_t phandle) {
   // AMBA (PrimeCell) devices such as the PL031 need a clock to probe.
   fdt.BeginNode("apb-pclk");
@@ -105,6 +115,7 @@ std::vector<uint8_t> BuildDeviceTree(const DeviceTreeConfig& config) {
   AddApbClock(fdt, clock);
   AddUartNode(fdt, kUartBase, kUartSize, Spi(kUartSpi));
   AddRtc(fdt, clock);
+  AddTestDevice(fdt);
   for (int i = 0; i < config.virtio_devices; ++i) {
     AddVirtioMmioNode(fdt, kVirtioBase + i * kVirtioStride, kVirtioStride,
                       Spi(kVirtioFirstSpi + i));

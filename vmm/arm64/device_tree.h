@@ -1,5 +1,5 @@
 // The arm64 guest's device tree: cpus, memory, GICv3, arch timer, PSCI,
-// UART, RTC, virtio-mmio slots and /chosen.
+// UART, RTC, test device, virtio-mmio slots and /chosen.
 #pragma once
 
 #include <cstdint>

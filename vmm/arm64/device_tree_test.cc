@@ -72,6 +72,15 @@ TEST(Arm64DeviceTree, ReadsBackWithLibfdt) {
   int clock = fdt_node_offset_by_phandle(fdt, Cell(fdt, rtc, "clocks", 0));
   EXPECT_EQ(fdt_node_check_compatible(fdt, clock, "fixed-clock"), 0);
 
+  int testdev = fdt_node_offset_by_compatible(fdt, -1, "vmrr,test-device");
+  ASSERT_GE(testdev, 0);
+  EXPECT_EQ(testdev, fdt_path_offset(fdt, "/test-device@9020000"));
+  EXPECT_EQ(Cell(fdt, testdev, "reg", 1), kTestDeviceBase);
+  EXPECT_EQ(Cell(fdt, testdev, "reg", 3), kTestDeviceSize);
+  EXPECT_EQ(Cell(fdt, testdev, "interrupts", 0), kGicSpi);
+  EXPECT_EQ(Cell(fdt, testdev, "interrupts", 1), kTestDeviceSpi);
+  EXPECT_EQ(Cell(fdt, testdev, "interrupts", 2), kIrqLevelHigh);
+
   ASSERT_GE(fdt_path_offset(fdt, "/virtio_mmio@a000000"), 0);
   int v1 = fdt_path_offset(fdt, "/virtio_mmio@a000200");
   ASSERT_GE(v1, 0);

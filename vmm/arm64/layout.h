@@ -19,6 +19,10 @@ constexpr uint64_t kRtcBase = 0x09010000;
 constexpr uint64_t kRtcSize = 0x1000;
 constexpr uint32_t kRtcSpi = 2;
 
+constexpr uint64_t kTestDeviceBase = 0x09020000;
+constexpr uint64_t kTestDeviceSize = 0x1000;
+constexpr uint32_t kTestDeviceSpi = 3;
+
 constexpr uint64_t kVirtioBase = 0x0a000000;
 constexpr uint64_t kVirtioStride = 0x200;
 constexpr int kVirtioSlots = 8;

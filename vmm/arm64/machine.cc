@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstring>
 
+#include "replay/execution_point.h"
 #include "vmm/arm64/layout.h"
 #include "vmm/base/error.h"
 
@@ -24,6 +25,7 @@ constexpr uint64_t XReg(int n) {
 
 constexpr uint64_t kPc = CoreReg(offsetof(kvm_regs, regs.pc));
 constexpr uint64_t kPstate = CoreReg(offsetof(kvm_regs, regs.pstate));
+constexpr uint64_t kSpEl1 = CoreReg(offsetof(kvm_regs, sp_el1));
 // EL1h with D, A, I and F masked.
 constexpr uint64_t kBootPstate = 0x3c5;
 
@@ -99,6 +101,21 @@ void Machine::SetBootRegisters(uint64_t entry, uint64_t dtb) {
   boot.SetOneReg(XReg(0), dtb);
   for (int i = 1; i <= 3; ++i) boot.SetOneReg(XReg(i), 0);
   boot.SetOneReg(kPc, entry);
+}
+
+uint64_t Machine::Pc() { return vcpus_.at(0).GetOneReg(kPc); }
+
+uint64_t Machine::RegistersDigest() {
+  KvmVcpu& vcpu = vcpus_.at(0);
+  uint64_t regs[33];
+  for (int i = 0; i < 31; ++i) regs[i] = vcpu.GetOneReg(XReg(i));
+  regs[31] = vcpu.GetOneReg(kSpEl1);
+  regs[32] = vcpu.GetOneReg(kPstate);
+  return RegsDigest(regs, 33);
+}
+
+void Machine::SetSingleStep(bool on) {
+  vcpus_.at(0).SetGuestDebug(on ? KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP : 0);
 }
 
 }  // namespace vmrr::arm64

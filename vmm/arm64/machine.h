@@ -27,6 +27,11 @@ class Machine {
   // interrupts masked (the arm64 boot protocol).
   void SetBootRegisters(uint64_t entry, uint64_t dtb);
 
+  uint64_t Pc();
+  // RegsDigest() of x0..x30, SP_EL1 and PSTATE of vCPU 0.
+  uint64_t RegistersDigest();
+  void SetSingleStep(bool on);
+
  private:
   KvmVm vm_;
   GuestMemory memory_;

@@ -2,9 +2,11 @@
 // here and becomes one line on stderr and an exit code.
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -16,6 +18,8 @@
 #include "vmm/doctor.h"
 #include "vmm/guest_runner.h"
 #include "vmm/kvm_host_probe.h"
+#include "vmm/record_session.h"
+#include "vmm/replay_session.h"
 
 namespace vmrr {
 namespace {
@@ -27,6 +31,8 @@ constexpr char kUsage[] =
     "\n"
     "commands:\n"
     "  run        boot a guest kernel on KVM with the console on this terminal\n"
+    "  record     run a guest and record it into a trace file\n"
+    "  replay     replay a trace: the same guest execution, instruction for instruction\n"
     "  doctor     check whether this host can record deterministically\n"
     "  inspect    summarise a trace: header, events by kind, timeline\n"
     "\n"
@@ -78,6 +84,154 @@ int Run(const std::vector<std::string>& argv) {
   return code;
 }
 
+uint64_t ParseCount(const std::string& flag, const std::string& value) {
+  try {
+    size_t used = 0;
+    unsigned long long n = std::stoull(value, &used, 0);
+    if (used == value.size() && value[0] != '-') return n;
+  } catch (const std::exception&) {
+  }
+  throw Error(ErrorKind::kUsage, "--" + flag + " needs a number, not '" + value + "'");
+}
+
+// "-o FILE" is --output FILE.
+std::vector<std::string> ExpandShortOutput(std::vector<std::string> argv) {
+  for (std::string& arg : argv) {
+    if (arg == "-o") arg = "--output";
+  }
+  return argv;
+}
+
+int Record(const std::vector<std::string>& argv) {
+  Args args;
+  for (const FlagSpec& spec : RunFlagSpecs()) {
+    if (std::string(spec.name) != "dump-dtb") args.Flag(spec.name, spec.takes_value, spec.help);
+  }
+  args.Flag("output", true, "the trace file (-o; default: KERNEL-DATE-TIME.vmrr here)")
+      .Flag("persist", false, "let the guest's disk writes reach the --disk image")
+      .Flag("max-instructions", true, "end the recording after about this many guest instructions")
+      .Flag("until-fail", true, "record up to N runs; keep the first whose guest fails")
+      .Flag("counter", true, "guest instruction event: instructions|cpu-cycles (default: per arch)")
+      .Flag("help", false, "show this help");
+  args.Parse(ExpandShortOutput(argv));
+  if (args.Has("help")) {
+    std::cout
+        << "usage: vmrr record --kernel Image [run flags] [-o FILE] [--persist]\n"
+           "                   [--max-instructions N] [--until-fail N]\n\n"
+           "Runs a guest like `vmrr run` and records every input that crosses the VM boundary\n"
+           "(MMIO reads, device writes to guest memory, interrupts, console input, hypercalls)\n"
+           "at exact guest instruction counts, with the kernel, initrd and device tree, into one\n"
+           "self-contained trace. --disk writes stay in memory unless --persist. The recording\n"
+           "ends cleanly, with a complete trace that says why, on power-off, reset, panic,\n"
+           "--timeout, --max-instructions and Ctrl-C/SIGTERM; a killed recorder leaves a trace\n"
+           "whose prefix replays. --until-fail N keeps the first failing run (reset, crash,\n"
+           "timeout, a `vmrr-workload NAME: FAIL` line or a kernel panic) and deletes the others.\n"
+           "Exit status: as `vmrr run` for how the (kept) guest run ended.\n\n"
+        << args.Help();
+    return 0;
+  }
+  RecordOptions options;
+  std::vector<std::pair<std::string, std::string>> run_flags;
+  for (const auto& [name, value] : args.Given()) {
+    if (name == "output") {
+      options.output = value;
+    } else if (name == "persist") {
+      options.persist = true;
+    } else if (name == "max-instructions") {
+      options.max_instructions = ParseCount(name, value);
+    } else if (name == "counter") {
+      if (value == "instructions") {
+        options.counter = CounterEvent::kInstructions;
+      } else if (value == "cpu-cycles") {
+        options.counter = CounterEvent::kCpuCycles;
+      } else {
+        throw Error(ErrorKind::kUsage,
+                    "--counter is instructions or cpu-cycles, not '" + value + "'");
+      }
+    } else if (name != "until-fail") {
+      run_flags.emplace_back(name, value);
+    }
+  }
+  options.run = MakeRunOptions(run_flags);
+  options.status_line = isatty(STDERR_FILENO) != 0;
+  uint64_t runs =
+      args.Value("until-fail") ? ParseCount("until-fail", *args.Value("until-fail")) : 0;
+  if (args.Has("until-fail") && runs == 0)
+    throw Error(ErrorKind::kUsage, "--until-fail needs N >= 1");
+  if (runs == 0) {
+    RecordResult r = RecordGuest(options);
+    std::fprintf(
+        stderr, "vmrr: recorded %llu events over %llu guest instructions to %s (%llu bytes): %s\n",
+        static_cast<unsigned long long>(r.events), static_cast<unsigned long long>(r.instructions),
+        r.path.c_str(), static_cast<unsigned long long>(r.bytes), Describe(r.outcome).c_str());
+    return ExitCodeFor(r.outcome.exit);
+  }
+  std::string final_path = options.output.empty()
+                               ? DefaultTraceName(options.run.kernel, std::time(nullptr))
+                               : options.output;
+  for (uint64_t i = 1; i <= runs; ++i) {
+    options.output = final_path + ".run" + std::to_string(i);
+    RecordResult r = RecordGuest(options);
+    if (r.guest_failed || r.outcome.exit == GuestExit::kInterrupted) {
+      std::filesystem::rename(r.path, final_path);
+      std::fprintf(stderr, "vmrr: run %llu of %llu %s; kept its trace: %s\n",
+                   static_cast<unsigned long long>(i), static_cast<unsigned long long>(runs),
+                   r.outcome.exit == GuestExit::kInterrupted ? "was interrupted" : "failed",
+                   final_path.c_str());
+      return ExitCodeFor(r.outcome.exit);
+    }
+    std::filesystem::remove(r.path);
+    std::fprintf(stderr, "vmrr: run %llu of %llu passed (trace deleted)\n",
+                 static_cast<unsigned long long>(i), static_cast<unsigned long long>(runs));
+  }
+  std::fprintf(stderr, "vmrr: no failure in %llu runs; no trace kept\n",
+               static_cast<unsigned long long>(runs));
+  return 0;
+}
+
+int Replay(const std::vector<std::string>& argv) {
+  Args args;
+  args.Flag("skid-margin", true, "instructions to stop early by before stepping (default 16)")
+      .Flag("help", false, "show this help");
+  args.Parse(argv, 1);
+  if (args.Has("help")) {
+    std::cout << "usage: vmrr replay TRACE [--skid-margin N]\n\n"
+                 "Rebuilds the recorded VM from the trace alone and replays it: every recorded\n"
+                 "value is fed back and every event injected at its exact point, so the guest's\n"
+                 "console output comes out byte for byte. Each event's point (instruction count,\n"
+                 "PC, registers) and the periodic memory digests are checked; the first mismatch\n"
+                 "stops the replay with a report.\n"
+                 "Exit status: 0 replayed to the trace's end (or, for a cut trace, to its last\n"
+                 "event); 3 diverged; 2 not a usable trace; 130 interrupted; 1 internal error.\n\n"
+              << args.Help();
+    return 0;
+  }
+  if (args.positional().empty()) throw Error(ErrorKind::kUsage, "replay needs a TRACE file");
+  ReplayOptions options;
+  options.trace = args.positional()[0];
+  if (auto margin = args.Value("skid-margin"))
+    options.skid_margin = ParseCount("skid-margin", *margin);
+  options.status_line = isatty(STDERR_FILENO) != 0;
+  ReplayResult r = ReplayTrace(options);
+  switch (r.kind) {
+    case ReplayResult::Kind::kFinished:
+    case ReplayResult::Kind::kCut:
+      std::fprintf(stderr,
+                   "vmrr: %s (%llu asynchronous stops, %llu steps, at most %llu per stop)\n",
+                   r.message.c_str(), static_cast<unsigned long long>(r.stops),
+                   static_cast<unsigned long long>(r.steps),
+                   static_cast<unsigned long long>(r.max_steps_per_stop));
+      return 0;
+    case ReplayResult::Kind::kDiverged:
+      std::fprintf(stderr, "vmrr: %s\n", r.report.c_str());
+      return 3;
+    case ReplayResult::Kind::kInterrupted:
+      std::fprintf(stderr, "vmrr: %s\n", r.message.c_str());
+      return 130;
+  }
+  return 1;
+}
+
 int Inspect(const std::vector<std::string>& argv) {
   Args args;
   args.Flag("json", false, "print the summary as JSON").Flag("help", false, "show this help");
@@ -121,6 +275,8 @@ int Main(int argc, char** argv) {
   rest.erase(rest.begin());
   if (command == "doctor") return Doctor(rest);
   if (command == "run") return Run(rest);
+  if (command == "record") return Record(rest);
+  if (command == "replay") return Replay(rest);
   if (command == "inspect") return Inspect(rest);
   throw Error(ErrorKind::kUsage, "unknown command '" + command + "' (see vmrr --help)");
 }

@@ -69,6 +69,16 @@ void AddRtc(FdtBuilder& fdt, uint32_t plic) {
   fdt.EndNode();
 }
 
+// vmrr's test device (devices/test_device.h), for bare-metal payloads.
+void AddTestDevice(FdtBuilder& fdt, uint32_t plic) {
+  fdt.BeginNode(NodeName("test-device", kTestDeviceBase));
+  fdt.PropertyString("compatible", "vmrr,test-device");
+  fdt.PropertyCells("reg", {0, static_cast<uint32_t>(kTestDeviceBase), 0,
+                            static_cast<uint32_t>(kTestDeviceSize)});
+  AddInterrupts(fdt, {{kTestDeviceIrq}, plic});
+  fdt.EndNode();
+}
+
 }  // namespace
 
 std::vector<uint8_t> BuildDeviceTree(const DeviceTreeConfig& config) {
@@ -93,6 +103,7 @@ std::vector<uint8_t> BuildDeviceTree(const DeviceTreeConfig& config) {
   AddPlic(fdt, plic, intcs);
   AddUartNode(fdt, kUartBase, kUartSize, {{kUartIrq}, plic});
   AddRtc(fdt, plic);
+  AddTestDevice(fdt, plic);
   for (int i = 0; i < config.virtio_devices; ++i) {
     AddVirtioMmioNode(fdt, kVirtioBase + i * kVirtioStride, kVirtioWindow,
                       {{kVirtioFirstIrq + static_cast<uint32_t>(i)}, plic});

@@ -1,5 +1,5 @@
 // The riscv64 guest's device tree: harts (ISA from KVM), memory, the PLIC,
-// UART, goldfish RTC, virtio-mmio slots and /chosen.
+// UART, goldfish RTC, test device, virtio-mmio slots and /chosen.
 #pragma once
 
 #include <cstdint>

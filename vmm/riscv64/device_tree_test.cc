@@ -72,6 +72,13 @@ TEST(Riscv64DeviceTree, ReadsBackWithLibfdt) {
   EXPECT_EQ(Str(fdt, fdt_path_offset(fdt, "/chosen"), "stdout-path"), "/uart@10000000");
   int rtc = fdt_node_offset_by_compatible(fdt, -1, "google,goldfish-rtc");
   EXPECT_EQ(Cell(fdt, rtc, "interrupts", 0), kRtcIrq);
+  int testdev = fdt_node_offset_by_compatible(fdt, -1, "vmrr,test-device");
+  ASSERT_GE(testdev, 0);
+  EXPECT_EQ(testdev, fdt_path_offset(fdt, "/test-device@102000"));
+  EXPECT_EQ(Cell(fdt, testdev, "reg", 1), kTestDeviceBase);
+  EXPECT_EQ(Cell(fdt, testdev, "reg", 3), kTestDeviceSize);
+  EXPECT_EQ(Cell(fdt, testdev, "interrupts", 0), kTestDeviceIrq);
+  EXPECT_EQ(Cell(fdt, testdev, "interrupt-parent", 0), fdt_get_phandle(fdt, plic));
   int virtio = fdt_path_offset(fdt, "/virtio_mmio@10001000");
   ASSERT_GE(virtio, 0);
   EXPECT_EQ(Cell(fdt, virtio, "interrupts", 0), kVirtioFirstIrq);

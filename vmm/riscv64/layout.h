@@ -10,6 +10,10 @@ constexpr uint64_t kRtcBase = 0x00101000;
 constexpr uint64_t kRtcSize = 0x1000;
 constexpr uint32_t kRtcIrq = 11;
 
+constexpr uint64_t kTestDeviceBase = 0x00102000;
+constexpr uint64_t kTestDeviceSize = 0x1000;
+constexpr uint32_t kTestDeviceIrq = 12;
+
 constexpr uint64_t kPlicBase = 0x0c000000;
 constexpr uint64_t kPlicSize = 0x4000000;
 constexpr uint32_t kPlicSources = 31;

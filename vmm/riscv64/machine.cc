@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstddef>
 
+#include "replay/execution_point.h"
 #include "vmm/base/error.h"
 #include "vmm/riscv64/isa_string.h"
 #include "vmm/riscv64/layout.h"
@@ -210,6 +211,17 @@ bool Machine::HandleSbiExit(kvm_run& run) {
   run.riscv_sbi.ret[0] = static_cast<unsigned long>(kSbiErrNotSupported);
   run.riscv_sbi.ret[1] = 0;
   return true;
+}
+
+uint64_t Machine::Pc() { return vcpus_.at(0).GetOneReg(kPc); }
+
+uint64_t Machine::RegistersDigest() {
+  KvmVcpu& vcpu = vcpus_.at(0);
+  // user_regs_struct: pc, then x1..x31 in order; kvm_riscv_core adds mode.
+  uint64_t regs[32];
+  for (size_t i = 1; i < 32; ++i) regs[i - 1] = vcpu.GetOneReg(CoreReg(i * sizeof(uint64_t)));
+  regs[31] = vcpu.GetOneReg(CoreReg(offsetof(kvm_riscv_core, mode)));
+  return RegsDigest(regs, 32);
 }
 
 }  // namespace vmrr::riscv64

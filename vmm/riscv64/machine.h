@@ -29,6 +29,7 @@ class Machine {
   Machine(const KvmSystem& kvm, uint64_t ram_size, int cpus);
 
   GuestMemory& memory() { return memory_; }
+  KvmVm& vm() { return vm_; }
   KvmVcpu& vcpu(int index) { return vcpus_.at(index); }
   const HartDescription& hart() const { return hart_; }
 
@@ -36,6 +37,10 @@ class Machine {
   IrqLine ExternalInterrupt(int index);
   // Hart 0 enters the kernel: pc = entry, a0 = hart id, a1 = device tree.
   void SetBootRegisters(uint64_t entry, uint64_t dtb);
+
+  uint64_t Pc();
+  // RegsDigest() of x1..x31 and the privilege mode of hart 0.
+  uint64_t RegistersDigest();
 
   // SBI calls KVM leaves to the VMM (vendor, experimental, ...): answered
   // SBI_ERR_NOT_SUPPORTED.  Returns true for KVM_EXIT_RISCV_SBI.

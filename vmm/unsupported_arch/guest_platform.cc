@@ -1,10 +1,10 @@
-#include "vmm/guest_runner.h"
+#include "vmm/guest_platform.h"
 
 #include "vmm/base/error.h"
 
 namespace vmrr {
 
-RunOutcome RunGuest(const RunOptions&) {
+std::unique_ptr<GuestPlatform> GuestPlatform::Create(const KvmSystem&, uint64_t, int) {
   throw Error(ErrorKind::kUnsupported, "vmrr runs guests only on arm64 and riscv64 KVM hosts");
 }
 

@@ -1,0 +1,83 @@
+// One architecture's machine as run, record and replay use it: the KVM VM
+// with its RAM and vCPU, interrupt lines at the VM boundary, registers for
+// execution points, stepping, and (for run and record) the devices and the
+// boot plan.  Implemented per architecture in vmm/<arch>/guest_platform.cc.
+#pragma once
+
+#include <linux/kvm.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "devices/mmio_bus.h"
+#include "devices/mmio_device.h"
+#include "devices/test_device.h"
+#include "devices/uart16550.h"
+#include "vmm/boot_layout.h"
+#include "vmm/console.h"
+#include "vmm/guest_counter.h"
+#include "vmm/guest_memory.h"
+#include "vmm/guest_session.h"
+#include "vmm/kvm.h"
+#include "vmm/run_options.h"
+
+namespace vmrr {
+
+// The devices of `vmrr run` and `vmrr record`, registered on a bus.
+struct GuestDevices {
+  std::vector<std::unique_ptr<MmioDevice>> owned;
+  Uart16550* uart = nullptr;
+  TestDevice* test_device = nullptr;
+  int virtio_devices = 0;
+};
+
+// Interrupt lines at the VM boundary by number (arm64: SPI n; riscv64: the
+// external interrupt of hart n): record wraps them to log each change.
+using LineFactory = std::function<IrqLine(uint32_t id)>;
+
+struct BootImage {
+  BootLayout layout;
+  std::vector<uint8_t> dtb;
+};
+
+class GuestPlatform {
+ public:
+  // Creates the VM (RAM, vCPUs, interrupt controller) on this host.
+  static std::unique_ptr<GuestPlatform> Create(const KvmSystem& kvm, uint64_t ram_size, int cpus);
+  virtual ~GuestPlatform() = default;
+
+  virtual const char* arch() const = 0;
+  virtual GuestMemory& memory() = 0;
+  virtual KvmVm& vm() = 0;
+  virtual KvmVcpu& vcpu() = 0;
+  virtual IrqLine Line(uint32_t id) = 0;
+  virtual void SetBootRegisters(uint64_t entry, uint64_t dtb) = 0;
+
+  virtual uint64_t Pc() = 0;
+  // RegsDigest() of the general registers.
+  virtual uint64_t RegistersDigest() = 0;
+  // arm64 steps with KVM single-step; riscv64 has none (period-1 overflow).
+  virtual bool has_single_step() const = 0;
+  virtual void SetSingleStep(bool on) = 0;
+  // The guest-instruction event this architecture counts with in the rig.
+  virtual CounterEvent default_counter() const = 0;
+
+  // Exits other than MMIO and system events (riscv64 SBI calls KVM leaves
+  // to the VMM): answers them; true when handled, with the call and the
+  // values answered for the trace.
+  virtual bool HandleHypercall(kvm_run& run, uint64_t* function, std::vector<uint64_t>* values) = 0;
+  virtual void CompleteHypercall(kvm_run& run, const std::vector<uint64_t>& values) = 0;
+  // Which hypercall an exit is (for replay); false when it is none.
+  virtual bool IsHypercall(const kvm_run& run, uint64_t* function) const = 0;
+
+  virtual uint64_t uart_base() const = 0;
+  virtual GuestDevices AddDevices(const RunOptions& options, MmioBus& bus, Console& console,
+                                  const LineFactory& line) = 0;
+  // Parses the kernel, places it, the initrd and the device tree in RAM.
+  virtual BootImage PlanBoot(const RunOptions& options, const BootFiles& files,
+                             const GuestDevices& devices) = 0;
+};
+
+}  // namespace vmrr

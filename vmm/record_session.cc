@@ -1,0 +1,295 @@
+#include "vmm/record_session.h"
+
+#include <spdlog/spdlog.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+
+#include "devices/mmio_access.h"
+#include "replay/recorder.h"
+#include "replay/sha256.h"
+#include "replay/trace_writer.h"
+#include "vmm/base/error.h"
+#include "vmm/cli/version.h"
+#include "vmm/dirty_memory_digest.h"
+#include "vmm/guest_platform.h"
+#include "vmm/guest_session.h"
+
+namespace vmrr {
+
+namespace {
+
+constexpr std::chrono::seconds kDigestPeriod{1};
+constexpr std::chrono::seconds kStatusPeriod{1};
+
+std::string Sha256Bytes(const void* data, size_t len) {
+  Sha256::Digest d = Sha256::Of(data, len);
+  return std::string(d.begin(), d.end());
+}
+
+std::string Sha256File(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(ErrorKind::kInput, "cannot read " + path);
+  Sha256 sha;
+  std::vector<char> buf(1 << 20);
+  while (in) {
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    sha.Update(buf.data(), static_cast<size_t>(in.gcount()));
+  }
+  Sha256::Digest d = sha.Finish();
+  return std::string(d.begin(), d.end());
+}
+
+// Finds "vmrr-workload NAME: FAIL" verdicts and kernel panics in the guest's
+// console output (what --until-fail keeps).
+class VerdictWatcher {
+ public:
+  void Feed(uint8_t byte) {
+    if (byte != '\n') {
+      if (line_.size() < 512) line_.push_back(static_cast<char>(byte));
+      return;
+    }
+    if ((line_.rfind("vmrr-workload ", 0) == 0 && line_.find(": FAIL") != std::string::npos) ||
+        line_.find("Kernel panic") != std::string::npos) {
+      failed_ = true;
+    }
+    line_.clear();
+  }
+  bool failed() const { return failed_; }
+
+ private:
+  std::string line_;
+  bool failed_ = false;
+};
+
+class RecordingObserver : public RunObserver {
+ public:
+  RecordingObserver(const RecordOptions& options, Recorder& recorder, TraceWriter& writer,
+                    GuestCounter& counter, DirtyMemoryDigest& digest)
+      : options_(options),
+        recorder_(recorder),
+        writer_(writer),
+        counter_(counter),
+        digest_(digest),
+        last_digest_(std::chrono::steady_clock::now()),
+        last_status_(last_digest_) {}
+
+  void OnStop(bool interrupted) override {
+    recorder_.BeginStop(interrupted);
+    if (!interrupted) return;
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_digest_ >= kDigestPeriod) {
+      last_digest_ = now;
+      uint64_t pages = 0;
+      uint64_t digest = digest_.Take(&pages);
+      recorder_.MemoryDigest(digest, pages);
+    }
+    if (options_.status_line && now - last_status_ >= kStatusPeriod) {
+      last_status_ = now;
+      std::fprintf(stderr, "\rvmrr: recording: %.3f G instructions, %llu events, %.1f MB   ",
+                   static_cast<double>(counter_.Read()) / 1e9,
+                   static_cast<unsigned long long>(recorder_.events()),
+                   static_cast<double>(writer_.bytes_written()) / 1e6);
+      status_shown_ = true;
+    }
+  }
+
+  std::optional<RunOutcome> CheckLimits() override {
+    if (options_.max_instructions && counter_.Read() >= *options_.max_instructions) {
+      limit_hit_ = true;
+      return RunOutcome{GuestExit::kTimeout, "after " + std::to_string(counter_.Read()) +
+                                                 " guest instructions " + "(--max-instructions " +
+                                                 std::to_string(*options_.max_instructions) + ")"};
+    }
+    return std::nullopt;
+  }
+
+  void OnMmioRead(uint64_t gpa, uint32_t len, const uint8_t* data) override {
+    recorder_.MmioRead(gpa, len, LoadLe(data, len <= 8 ? len : 8));
+  }
+
+  void BeforeRun() override {
+    recorder_.EndStop();
+    writer_.MaybeFlush();
+  }
+
+  bool limit_hit() const { return limit_hit_; }
+  bool status_shown() const { return status_shown_; }
+
+ private:
+  const RecordOptions& options_;
+  Recorder& recorder_;
+  TraceWriter& writer_;
+  GuestCounter& counter_;
+  DirtyMemoryDigest& digest_;
+  std::chrono::steady_clock::time_point last_digest_;
+  std::chrono::steady_clock::time_point last_status_;
+  bool limit_hit_ = false;
+  bool status_shown_ = false;
+};
+
+proto::TraceHeader MakeHeader(const RecordOptions& options, GuestPlatform& platform,
+                              const BootFiles& files, const BootImage& boot, CounterEvent counter) {
+  proto::TraceHeader header;
+  header.set_vmrr_version(kVmrrVersion);
+  header.set_arch(platform.arch());
+  header.set_created_unix_seconds(static_cast<uint64_t>(std::time(nullptr)));
+  header.set_counter_event(CounterEventName(counter));
+  header.set_best_effort(true);
+  header.add_warnings(
+      "best-effort: this host KVM gives the guest its own clock and timers (no time control), "
+      "so guests that read time (Linux) may diverge on replay");
+  proto::VmConfig* vm = header.mutable_vm();
+  vm->set_mem_bytes(options.run.mem_bytes);
+  vm->set_cpus(static_cast<uint32_t>(options.run.cpus));
+  vm->set_append(options.run.append);
+  vm->set_kernel_sha256(Sha256Bytes(files.kernel.data(), files.kernel.size()));
+  if (!files.initrd.empty()) {
+    vm->set_initrd_sha256(Sha256Bytes(files.initrd.data(), files.initrd.size()));
+  }
+  if (options.run.disk) {
+    vm->set_disk_sha256(Sha256File(options.run.disk->path));
+    vm->set_disk_read_only(options.run.disk->read_only);
+  }
+  proto::HostReport* host = header.mutable_host();
+  host->set_vmrr_version(kVmrrVersion);
+  host->set_arch(platform.arch());
+  utsname u{};
+  if (uname(&u) == 0) host->set_kernel(std::string(u.sysname) + " " + u.release);
+  host->set_kvm_present(true);
+  host->set_chosen_event(CounterEventName(counter));
+  proto::BootState* state = header.mutable_boot();
+  state->set_entry(boot.layout.kernel);
+  state->set_dtb(boot.layout.dtb);
+  uint32_t records = TraceWriter::BootRecords(files.kernel.size()) +
+                     TraceWriter::BootRecords(files.initrd.size()) +
+                     TraceWriter::BootRecords(boot.dtb.size());
+  state->set_region_records(records);
+  return header;
+}
+
+}  // namespace
+
+std::string EndReason(GuestExit exit) {
+  switch (exit) {
+    case GuestExit::kPowerOff:
+      return "poweroff";
+    case GuestExit::kReset:
+      return "reset";
+    case GuestExit::kCrash:
+      return "crash";
+    case GuestExit::kTimeout:
+      return "timeout";
+    case GuestExit::kInterrupted:
+      return "interrupted";
+  }
+  return "unknown";
+}
+
+std::string DefaultTraceName(const std::string& kernel_path, std::time_t when) {
+  std::string base = kernel_path.substr(kernel_path.find_last_of('/') + 1);
+  char stamp[32];
+  std::tm tm{};
+  localtime_r(&when, &tm);
+  std::strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+  return base + "-" + stamp + ".vmrr";
+}
+
+RecordResult RecordGuest(const RecordOptions& options) {
+  RunOptions run = options.run;
+  run.disk_copy_on_write = !options.persist;
+  BootFiles files = ReadBootFiles(run);
+  KvmSystem kvm = KvmSystem::Open();
+  std::unique_ptr<GuestPlatform> platform = GuestPlatform::Create(kvm, run.mem_bytes, run.cpus);
+  CounterEvent event = options.counter.value_or(platform->default_counter());
+  GuestCounter counter = GuestCounter::Open(event);
+
+  std::unique_ptr<TraceWriter> writer;
+  Recorder recorder(
+      [&] { return ExecutionPoint{counter.Read(), platform->Pc(), platform->RegistersDigest()}; },
+      [&writer](const proto::Event& e) {
+        if (!writer) throw Error(ErrorKind::kInternal, "a device acted before the trace began");
+        writer->Append(e);
+      });
+  recorder.BeginStop(true);
+
+  Console console(STDIN_FILENO, STDOUT_FILENO);
+  VerdictWatcher verdict;
+  console.set_output_tap([&verdict](uint8_t byte) { verdict.Feed(byte); });
+  MmioBus bus;
+  GuestDevices devices =
+      platform->AddDevices(run, bus, console, [&recorder, &platform](uint32_t id) -> IrqLine {
+        IrqLine real = platform->Line(id);
+        return [&recorder, real, id](bool level) {
+          real(level);
+          recorder.InterruptLine(id, level);
+        };
+      });
+  BootImage boot = platform->PlanBoot(run, files, devices);
+  LoadGuest(run, platform->memory(), boot.layout, files, boot.dtb);
+  platform->SetBootRegisters(boot.layout.kernel, boot.layout.dtb);
+
+  RecordResult result;
+  result.path =
+      options.output.empty() ? DefaultTraceName(run.kernel, std::time(nullptr)) : options.output;
+  writer = std::make_unique<TraceWriter>(result.path,
+                                         MakeHeader(options, *platform, files, boot, event));
+  writer->WriteBootRegion(boot.layout.kernel, files.kernel.data(), files.kernel.size());
+  if (!files.initrd.empty()) {
+    writer->WriteBootRegion(boot.layout.initrd, files.initrd.data(), files.initrd.size());
+  }
+  writer->WriteBootRegion(boot.layout.dtb, boot.dtb.data(), boot.dtb.size());
+  spdlog::warn("recording in best-effort mode: this host's KVM does not hand guest time to vmrr");
+
+  DirtyMemoryDigest digest(platform->vm(), platform->memory());
+  platform->memory().set_write_observer(
+      [&recorder](uint64_t gpa, const uint8_t* data, uint64_t len) {
+        recorder.MemoryWritten(gpa, data, len);
+      });
+  RecordingObserver observer(options, recorder, *writer, counter, digest);
+
+  RunLoopConfig config;
+  if (run.timeout_seconds) config.timeout = std::chrono::seconds(*run.timeout_seconds);
+  Uart16550& uart = *devices.uart;
+  config.console_input = [&recorder, &uart](const uint8_t* data, size_t len) {
+    recorder.ConsoleInput(data, len);
+    uart.PushInput(data, len);
+  };
+  config.arch_exit = [&platform, &recorder](kvm_run& r) {
+    uint64_t function = 0;
+    std::vector<uint64_t> values;
+    if (!platform->HandleHypercall(r, &function, &values)) return false;
+    recorder.Hypercall(function, values);
+    return true;
+  };
+  TestDevice* test = devices.test_device;
+  config.poll_devices = [test] { test->PollHostTime(); };
+  config.next_deadline = [test] { return test->NextDeadline(); };
+  config.observer = &observer;
+
+  counter.Reset();
+  counter.Enable();
+  RunLoop loop(platform->vcpu(), bus, console, config);
+  result.outcome = loop.Run();
+  counter.Disable();
+
+  proto::TraceEnd end;
+  end.set_reason(observer.limit_hit() ? "max-instructions" : EndReason(result.outcome.exit));
+  end.set_detail(Describe(result.outcome));
+  ToProto(recorder.Point(), end.mutable_at());
+  recorder.EndStop();
+  writer->Finish(end);
+  if (observer.status_shown()) std::fputc('\n', stderr);
+
+  result.events = writer->events();
+  result.instructions = end.at().instructions();
+  result.bytes = writer->bytes_written();
+  result.guest_failed = result.outcome.exit != GuestExit::kPowerOff || verdict.failed();
+  spdlog::info("{} after {} exits", Describe(result.outcome), loop.exits());
+  return result;
+}
+
+}  // namespace vmrr

@@ -1,0 +1,122 @@
+#include "vmm/replay_session.h"
+
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+
+#include "devices/mmio_access.h"
+#include "devices/mmio_bus.h"
+#include "devices/uart16550.h"
+#include "replay/trace_reader.h"
+#include "vmm/base/error.h"
+#include "vmm/dirty_memory_digest.h"
+#include "vmm/guest_platform.h"
+#include "vmm/kvm_replay_vcpu.h"
+#include "vmm/probe_guest.h"
+
+namespace vmrr {
+
+namespace {
+
+constexpr int kOverflowSignal = SIGUSR2;
+std::atomic<bool> g_stop{false};
+
+void OnStop(int) { g_stop = true; }
+
+void InstallStopHandlers() {
+  g_stop = false;
+  struct sigaction action{};
+  action.sa_handler = OnStop;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = 0;  // no SA_RESTART: KVM_RUN returns EINTR
+  for (int sig : {SIGINT, SIGTERM}) {
+    if (sigaction(sig, &action, nullptr) < 0) ThrowErrno("sigaction");
+  }
+}
+
+CounterEvent ParseCounterEvent(const std::string& name, const std::string& path) {
+  if (name == CounterEventName(CounterEvent::kInstructions)) return CounterEvent::kInstructions;
+  if (name == CounterEventName(CounterEvent::kCpuCycles)) return CounterEvent::kCpuCycles;
+  throw Error(ErrorKind::kInput,
+              path + " was recorded with counter event '" + name + "', which vmrr does not know");
+}
+
+}  // namespace
+
+ReplayResult ReplayTrace(const ReplayOptions& options) {
+  TraceReader reader(options.trace);
+  const proto::TraceHeader& header = reader.header();
+  std::string arch = ProbeArch();
+  if (header.arch() != arch) {
+    throw Error(ErrorKind::kInput, options.trace + " was recorded on " + header.arch() +
+                                       "; this host is " + (arch.empty() ? "neither" : arch));
+  }
+  if (reader.boot_regions().empty()) {
+    throw Error(ErrorKind::kInput, options.trace + " holds no guest memory to start from");
+  }
+  CounterEvent event = ParseCounterEvent(header.counter_event(), options.trace);
+  for (const std::string& warning : header.warnings()) spdlog::warn("trace: {}", warning);
+
+  KvmSystem kvm = KvmSystem::Open();
+  std::unique_ptr<GuestPlatform> platform =
+      GuestPlatform::Create(kvm, header.vm().mem_bytes(), static_cast<int>(header.vm().cpus()));
+  for (const TraceReader::BootRegion& region : reader.boot_regions()) {
+    if (!platform->memory().Write(region.gpa, region.data.data(), region.data.size())) {
+      throw Error(ErrorKind::kInput, options.trace + " is corrupt: a boot region lies outside RAM");
+    }
+  }
+  platform->SetBootRegisters(header.boot().entry(), header.boot().dtb());
+  DirtyMemoryDigest digest(platform->vm(), platform->memory());
+
+  InstallInterruptingSignalHandler(kOverflowSignal);
+  GuestCounter counter = GuestCounter::Open(event);
+  counter.RouteOverflowToThisThread(kOverflowSignal);
+  counter.Reset();
+  KvmReplayVcpu vcpu(*platform, counter, &digest);
+
+  // The console: the UART model turns the guest's register writes into bytes.
+  Uart16550 uart([](bool) {},
+                 [](uint8_t byte) {
+                   std::fputc(byte, stdout);
+                   if (byte == '\n') std::fflush(stdout);
+                 });
+  MmioBus output;
+  output.Register(platform->uart_base(), uart);
+
+  InstallStopHandlers();
+  ReplayConfig config;
+  config.skid_margin = options.skid_margin.value_or(kDefaultSkidMargin);
+  config.mmio_write = [&output](uint64_t gpa, uint64_t value, uint32_t len) {
+    uint8_t data[8];
+    StoreLe(data, len <= 8 ? len : 8, value);
+    output.Write(gpa, data, len);
+  };
+  config.stop_requested = [] { return g_stop.load(); };
+  auto last_status = std::chrono::steady_clock::now();
+  bool status_shown = false;
+  if (options.status_line) {
+    config.progress = [&](uint64_t events, uint64_t instructions) {
+      if ((events & 255) != 0) return;
+      auto now = std::chrono::steady_clock::now();
+      if (now - last_status < std::chrono::seconds(1)) return;
+      last_status = now;
+      std::fprintf(stderr, "\rvmrr: replaying: %.3f G instructions, %llu events   ",
+                   static_cast<double>(instructions) / 1e9,
+                   static_cast<unsigned long long>(events));
+      status_shown = true;
+    };
+  }
+  Replayer replayer(
+      vcpu, [&reader](proto::Event* e) { return reader.Next(e); },
+      [&reader]() -> const proto::TraceEnd* { return reader.complete() ? &reader.end() : nullptr; },
+      config);
+  ReplayResult result = replayer.Run();
+  std::fflush(stdout);
+  if (status_shown) std::fputc('\n', stderr);
+  return result;
+}
+
+}  // namespace vmrr

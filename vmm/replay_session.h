@@ -1,0 +1,26 @@
+// `vmrr replay`: rebuilds the VM from a trace alone (its header and boot
+// regions), then drives it with replay/'s Replayer over the real vCPU,
+// printing the guest's console output from its UART writes.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "replay/replayer.h"
+
+namespace vmrr {
+
+struct ReplayOptions {
+  std::string trace;
+  std::optional<uint64_t> skid_margin;  // default kDefaultSkidMargin
+  bool status_line = false;
+};
+
+// Instructions the overflow is armed early by, then stepped: the rig's
+// counters stop with skid 0 (vmrr doctor), so a small margin is enough.
+inline constexpr uint64_t kDefaultSkidMargin = 16;
+
+ReplayResult ReplayTrace(const ReplayOptions& options);
+
+}  // namespace vmrr
