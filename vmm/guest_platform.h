@@ -63,6 +63,11 @@ class GuestPlatform {
   virtual void SetSingleStep(bool on) = 0;
   // The guest-instruction event this architecture counts with in the rig.
   virtual CounterEvent default_counter() const = 0;
+  // How many instructions early replay arms the overflow before stepping.
+  // The rig's counters stop with skid 0 (vmrr doctor) on both arches; the
+  // margin is what a step costs: cheap on arm64, a ~30-60 ms period-1
+  // overflow each on riscv64 in the rig.
+  virtual uint64_t default_skid_margin() const = 0;
 
   // Exits other than MMIO and system events (riscv64 SBI calls KVM leaves
   // to the VMM): answers them; true when handled, with the call and the

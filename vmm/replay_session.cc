@@ -88,7 +88,7 @@ ReplayResult ReplayTrace(const ReplayOptions& options) {
 
   InstallStopHandlers();
   ReplayConfig config;
-  config.skid_margin = options.skid_margin.value_or(kDefaultSkidMargin);
+  config.skid_margin = options.skid_margin.value_or(platform->default_skid_margin());
   config.mmio_write = [&output](uint64_t gpa, uint64_t value, uint32_t len) {
     uint8_t data[8];
     StoreLe(data, len <= 8 ? len : 8, value);

@@ -13,13 +13,9 @@ namespace vmrr {
 
 struct ReplayOptions {
   std::string trace;
-  std::optional<uint64_t> skid_margin;  // default kDefaultSkidMargin
+  std::optional<uint64_t> skid_margin;  // default: the platform's
   bool status_line = false;
 };
-
-// Instructions the overflow is armed early by, then stepped: the rig's
-// counters stop with skid 0 (vmrr doctor), so a small margin is enough.
-inline constexpr uint64_t kDefaultSkidMargin = 16;
 
 ReplayResult ReplayTrace(const ReplayOptions& options);
 

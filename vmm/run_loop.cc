@@ -191,7 +191,13 @@ RunOutcome RunLoop::Run() {
       kick.ArmAt(NextKick(now, DeviceDeadline(), kKickPeriod));
     }
     if (config_.observer) config_.observer->BeforeRun();
-    interrupted = !vcpu_.Run();
+    try {
+      interrupted = !vcpu_.Run();
+    } catch (const Error& e) {
+      // KVM refused to run the guest any further (seen on riscv64 when the
+      // guest executes an illegal instruction): the guest crashed.
+      return {GuestExit::kCrash, e.what()};
+    }
     if (interrupted) continue;
     ++exits_;
     if (config_.observer) config_.observer->OnStop(false);

@@ -36,6 +36,7 @@ class Riscv64Platform : public GuestPlatform {
   bool has_single_step() const override { return false; }
   void SetSingleStep(bool) override {}
   CounterEvent default_counter() const override { return CounterEvent::kInstructions; }
+  uint64_t default_skid_margin() const override { return 0; }
 
   bool HandleHypercall(kvm_run& run, uint64_t* function, std::vector<uint64_t>* values) override {
     if (!riscv64::Machine::HandleSbiExit(run)) return false;
