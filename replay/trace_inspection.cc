@@ -54,6 +54,16 @@ proto::TraceInspection InspectTrace(const std::string& path) {
   return out;
 }
 
+static std::string HexBytes(const std::string& bytes) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (char c : bytes) {
+    out.push_back(kHex[(static_cast<uint8_t>(c) >> 4) & 15]);
+    out.push_back(kHex[static_cast<uint8_t>(c) & 15]);
+  }
+  return out.empty() ? "-" : out;
+}
+
 std::string RenderInspectionHuman(const proto::TraceInspection& t) {
   std::ostringstream out;
   const proto::TraceHeader& h = t.header();
@@ -64,6 +74,13 @@ std::string RenderInspectionHuman(const proto::TraceInspection& t) {
   if (!h.host().chosen_event().empty()) {
     out << "  host        " << h.host().kernel() << ", counter " << h.host().chosen_event() << "\n";
   }
+  if (h.has_boot()) {
+    out << "  boot        entry " << std::hex << "0x" << h.boot().entry() << ", device tree 0x"
+        << h.boot().dtb() << std::dec << ", " << h.boot().region_records()
+        << " memory records, kernel sha256 " << HexBytes(h.vm().kernel_sha256()) << "\n";
+  }
+  out << "  mode        " << (h.best_effort() ? "best-effort" : "deterministic") << "\n";
+  for (const std::string& w : h.warnings()) out << "    " << w << "\n";
   out << "  ending      "
       << (t.complete() ? "complete: " + t.end_reason() : std::string("cut (no end record)"))
       << "\n";

@@ -5,7 +5,8 @@
 # interrupt timing and device values).  A trace edited to move one interrupt
 # by one instruction makes replay exit 3 with a first-divergence report; a
 # recorder killed with SIGKILL leaves a prefix that replays to its end with
-# exit 0 and says the trace was cut.  VMRR_RR_RUNS sets the records per
+# exit 0 and says the trace was cut; --until-fail keeps the first failing run
+# (a --timeout) and deletes passing ones; a timed-out trace replays to its end.  VMRR_RR_RUNS sets the records per
 # payload (default 4; the issue's acceptance run used 20).
 set -u
 arch="$1"
@@ -36,6 +37,8 @@ vmrr record -o /share/killed.vmrr $(payload_flags irqmix) > /share/killed.out 2>
 pid=\$!
 sleep 2.5
 kill -9 \$pid; wait \$pid; echo \"killed \$?\"
+vmrr record -o /share/timeout.vmrr --until-fail 3 --timeout 1 --kernel /guest/payloads/irqmix > /share/timeout.rec.out 2> /share/timeout.rec.err; echo \"until-fail-timeout \$?\"
+vmrr record -o /share/pass.vmrr --until-fail 2 --kernel /guest/payloads/devread > /dev/null 2> /share/pass.rec.err; echo \"until-fail-pass \$? \$(ls /share/pass.vmrr* 2>/dev/null | wc -l)\"
 vmrr record -o /share/bad.vmrr --kernel /guest/payloads/nonexistent > /dev/null 2> /share/bad.err; echo \"record-missing-kernel \$? \$(cat /share/bad.err)\""
 out="$("$VMRR_REPO/tools/rig" "$arch" --share "$share" --timeout 2400 -- "$script")"
 rc=$?
@@ -62,6 +65,7 @@ done"
 done
 script="$script
 vmrr replay /share/moved.vmrr > /dev/null 2> /share/moved.err; echo \"replay-moved \$?\"
+vmrr replay /share/timeout.vmrr > /share/timeout.rep.out 2> /share/timeout.err; echo \"replay-timeout \$?\"
 vmrr replay /share/killed.vmrr > /share/killed.rep.out 2> /share/killed.err; echo \"replay-killed \$?\"
 vmrr replay /share/garbage.vmrr > /dev/null 2> /share/garbage.err; echo \"replay-garbage \$? \$(cat /share/garbage.err)\""
 out2="$("$VMRR_REPO/tools/rig" "$arch" --share "$share" --timeout 2400 -- "$script")"
@@ -91,7 +95,13 @@ grep -q "last matching point: event" "$share/moved.err" || { echo "FAIL: no last
 echo "$out" | grep -qx "killed 137" || { echo "FAIL: the recorder was not killed mid-run"; fail=1; }
 echo "$out2" | grep -qx "replay-killed 0" || { echo "FAIL: killed trace: $(cat "$share/killed.err")"; fail=1; }
 grep -q "trace was cut" "$share/killed.err" || { echo "FAIL: killed trace not reported cut"; fail=1; }
+echo "$out" | grep -qx "until-fail-timeout 5" || { echo "FAIL: --until-fail with --timeout: $(cat "$share/timeout.rec.err")"; fail=1; }
+grep -q "run 1 of 3 failed; kept its trace: /share/timeout.vmrr" "$share/timeout.rec.err" || { echo "FAIL: --until-fail did not keep run 1"; fail=1; }
+echo "$out2" | grep -qx "replay-timeout 0" || { echo "FAIL: replay of a timed-out record: $(cat "$share/timeout.err")"; fail=1; }
+grep -q "where the recording stopped (timeout" "$share/timeout.err" || { echo "FAIL: timed-out replay did not say where it stopped"; fail=1; }
+cmp -s "$share/timeout.rec.out" "$share/timeout.rep.out" || { echo "FAIL: timed-out replay output differs"; fail=1; }
+echo "$out" | grep -qx "until-fail-pass 0 0" || { echo "FAIL: --until-fail kept a passing run: $(cat "$share/pass.rec.err")"; fail=1; }
 echo "$out" | grep -q "^record-missing-kernel 2 vmrr: " || { echo "FAIL: missing kernel"; fail=1; }
 echo "$out2" | grep -q "^replay-garbage 2 vmrr: .*not a vmrr trace" || { echo "FAIL: garbage trace"; fail=1; }
-cat "$share/moved.err" "$share/killed.err"
+cat "$share/moved.err" "$share/killed.err" "$share/timeout.err"
 exit $fail
