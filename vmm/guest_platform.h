@@ -63,10 +63,10 @@ class GuestPlatform {
   virtual void SetSingleStep(bool on) = 0;
   // The guest-instruction event this architecture counts with in the rig.
   virtual CounterEvent default_counter() const = 0;
-  // How many instructions early replay arms the overflow before stepping.
-  // The rig's counters stop with skid 0 (vmrr doctor) on both arches; the
-  // margin is what a step costs: cheap on arm64, a ~30-60 ms period-1
-  // overflow each on riscv64 in the rig.
+  // How many instructions early replay arms the overflow before stepping
+  // (--skid-margin overrides).  The rig's counters stop with skid 0 (vmrr
+  // doctor) on both arches, and every step costs (~0.3 ms single-step on
+  // arm64, a 30-60 ms period-1 overflow on riscv64), so 0 on both.
   virtual uint64_t default_skid_margin() const = 0;
 
   // Exits other than MMIO and system events (riscv64 SBI calls KVM leaves

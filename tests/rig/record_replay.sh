@@ -64,6 +64,9 @@ for i in \$(seq 1 $runs); do
 done"
 done
 script="$script
+if [ $arch = arm64 ]; then  # a forced margin: overflow 64 early, single-step the rest
+  vmrr replay --skid-margin 64 /share/irqmix.1.vmrr > /share/margin.rep.out 2> /share/margin.err; echo \"replay-margin \$?\"
+fi
 vmrr replay /share/moved.vmrr > /dev/null 2> /share/moved.err; echo \"replay-moved \$?\"
 vmrr replay /share/timeout.vmrr > /share/timeout.rep.out 2> /share/timeout.err; echo \"replay-timeout \$?\"
 vmrr replay /share/killed.vmrr > /share/killed.rep.out 2> /share/killed.err; echo \"replay-killed \$?\"
@@ -88,6 +91,11 @@ for p in irqmix devread blk; do
   fi
 done
 tail -1 "$share/irqmix.1.rec.out"
+if [ "$arch" = arm64 ]; then
+  echo "$out2" | grep -qx "replay-margin 0" || { echo "FAIL: margin 64: $(cat "$share/margin.err")"; fail=1; }
+  cmp -s "$share/irqmix.1.rec.out" "$share/margin.rep.out" || { echo "FAIL: margin 64 output differs"; fail=1; }
+  grep -q "at most 64 per stop" "$share/margin.err" || { echo "FAIL: margin 64 did not step"; fail=1; }
+fi
 echo "$out2" | grep -qx "replay-moved 3" || { echo "FAIL: moved interrupt: $(cat "$share/moved.err")"; fail=1; }
 grep -q "replay diverged at event $moved (interrupt line" "$share/moved.err" ||
   { echo "FAIL: divergence report does not name event $moved: $(cat "$share/moved.err")"; fail=1; }
@@ -103,5 +111,5 @@ cmp -s "$share/timeout.rec.out" "$share/timeout.rep.out" || { echo "FAIL: timed-
 echo "$out" | grep -qx "until-fail-pass 0 0" || { echo "FAIL: --until-fail kept a passing run: $(cat "$share/pass.rec.err")"; fail=1; }
 echo "$out" | grep -q "^record-missing-kernel 2 vmrr: " || { echo "FAIL: missing kernel"; fail=1; }
 echo "$out2" | grep -q "^replay-garbage 2 vmrr: .*not a vmrr trace" || { echo "FAIL: garbage trace"; fail=1; }
-cat "$share/moved.err" "$share/killed.err" "$share/timeout.err"
+cat "$share/moved.err" "$share/killed.err" "$share/timeout.err" "$share"/margin.err 2>/dev/null
 exit $fail

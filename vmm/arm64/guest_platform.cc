@@ -37,7 +37,7 @@ class Arm64Platform : public GuestPlatform {
   // Under QEMU's -icount the INST_RETIRED overflow comes millions of
   // instructions late; cycles equal instructions there and stop exactly.
   CounterEvent default_counter() const override { return CounterEvent::kCpuCycles; }
-  uint64_t default_skid_margin() const override { return 16; }
+  uint64_t default_skid_margin() const override { return 0; }
 
   // PSCI is KVM's: nothing reaches the VMM.
   bool HandleHypercall(kvm_run&, uint64_t*, std::vector<uint64_t>*) override { return false; }

@@ -192,7 +192,7 @@ int Record(const std::vector<std::string>& argv) {
 int Replay(const std::vector<std::string>& argv) {
   Args args;
   args.Flag("skid-margin", true,
-            "instructions to stop early by, then step (default: 16 on arm64, 0 on riscv64)")
+            "instructions to stop early by, then step (default 0: the rig's skid)")
       .Flag("help", false, "show this help");
   args.Parse(argv, 1);
   if (args.Has("help")) {
