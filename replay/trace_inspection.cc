@@ -70,7 +70,7 @@ std::string RenderInspectionHuman(const proto::TraceInspection& t) {
   out << t.path() << ": vmrr trace format " << h.format_version() << ", " << h.arch()
       << ", recorded by vmrr " << h.vmrr_version() << ", " << t.file_bytes() << " bytes\n";
   out << "  vm          " << (h.vm().mem_bytes() >> 20) << " MiB, " << h.vm().cpus()
-      << " vCPU, append \"" << h.vm().append() << "\"\n";
+      << " vCPU, append \"" << h.vm().append() << "\", seed " << h.vm().seed() << "\n";
   if (!h.host().chosen_event().empty()) {
     out << "  host        " << h.host().kernel() << ", counter " << h.host().chosen_event() << "\n";
   }

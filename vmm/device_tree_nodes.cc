@@ -26,6 +26,33 @@ std::vector<uint8_t> DefaultRngSeed() {
   return seed;
 }
 
+namespace {
+
+// splitmix64: a fixed, well-mixed stream from one number.
+uint64_t SplitMix(uint64_t& state) {
+  uint64_t z = (state += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+}  // namespace
+
+std::vector<uint8_t> RngSeedFor(uint64_t seed) {
+  std::vector<uint8_t> bytes(64);
+  uint64_t state = seed;
+  for (size_t i = 0; i < bytes.size(); i += 8) {
+    uint64_t v = SplitMix(state);
+    for (size_t b = 0; b < 8; ++b) bytes[i + b] = static_cast<uint8_t>(v >> (8 * b));
+  }
+  return bytes;
+}
+
+uint64_t KaslrSeedFor(uint64_t seed) {
+  uint64_t state = seed ^ 0x6b61736c72ull;  // "kaslr"
+  return SplitMix(state);
+}
+
 void AddChosenNode(FdtBuilder& fdt, const ChosenConfig& chosen) {
   fdt.BeginNode("chosen");
   fdt.PropertyString("bootargs", chosen.bootargs);

@@ -24,6 +24,10 @@ struct ChosenConfig {
 
 // The seed values vmrr uses unless a recording chooses others.
 std::vector<uint8_t> DefaultRngSeed();
+// What a real machine varies from boot to boot, derived from `seed` so a
+// recording can be redone (vmrr record --seed).
+std::vector<uint8_t> RngSeedFor(uint64_t seed);
+uint64_t KaslrSeedFor(uint64_t seed);
 constexpr uint64_t kDefaultKaslrSeed = 0x766d72722d6b6173;  // "vmrr-kas"
 
 void AddChosenNode(FdtBuilder& fdt, const ChosenConfig& chosen);

@@ -58,8 +58,8 @@ ChosenConfig MakeChosen(const RunOptions& options, const BootLayout& layout) {
     chosen.initrd_start = layout.initrd;
     chosen.initrd_end = layout.initrd_end;
   }
-  chosen.rng_seed = DefaultRngSeed();
-  chosen.kaslr_seed = kDefaultKaslrSeed;
+  chosen.rng_seed = options.seed ? RngSeedFor(*options.seed) : DefaultRngSeed();
+  chosen.kaslr_seed = options.seed ? KaslrSeedFor(*options.seed) : kDefaultKaslrSeed;
   return chosen;
 }
 

@@ -25,6 +25,23 @@ TEST(GuestSession, ChosenFromOptionsAndLayout) {
   EXPECT_FALSE(MakeChosen(options, no_initrd).initrd_start.has_value());
 }
 
+TEST(GuestSession, ASeedVariesTheBootEntropyReproducibly) {
+  RunOptions options;
+  BootLayout layout{kRam, kRam + 100, kRam + 0x3e00000, 0, 0};
+  ChosenConfig fixed = MakeChosen(options, layout);
+  options.seed = 1;
+  ChosenConfig one = MakeChosen(options, layout);
+  options.seed = 2;
+  ChosenConfig two = MakeChosen(options, layout);
+  EXPECT_NE(one.rng_seed, fixed.rng_seed);
+  EXPECT_NE(one.rng_seed, two.rng_seed);
+  EXPECT_NE(one.kaslr_seed, two.kaslr_seed);
+  EXPECT_EQ(one.rng_seed.size(), 64u);
+  options.seed = 1;
+  EXPECT_EQ(MakeChosen(options, layout).rng_seed, one.rng_seed);
+  EXPECT_EQ(MakeChosen(options, layout).kaslr_seed, one.kaslr_seed);
+}
+
 TEST(GuestSession, LoadGuestPlacesEverythingAndDumpsTheDtb) {
   GuestMemory memory(kRam, 64 << 20);
   RunOptions options;

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <random>
 
 #include "devices/mmio_access.h"
 #include "replay/recorder.h"
@@ -131,7 +132,7 @@ class RecordingObserver : public RunObserver {
   bool status_shown_ = false;
 };
 
-proto::TraceHeader MakeHeader(const RecordOptions& options, GuestPlatform& platform,
+proto::TraceHeader MakeHeader(const RunOptions& run, GuestPlatform& platform,
                               const BootFiles& files, const BootImage& boot, CounterEvent counter) {
   proto::TraceHeader header;
   header.set_vmrr_version(kVmrrVersion);
@@ -143,16 +144,17 @@ proto::TraceHeader MakeHeader(const RecordOptions& options, GuestPlatform& platf
       "best-effort: this host KVM gives the guest its own clock and timers (no time control), "
       "so guests that read time (Linux) may diverge on replay");
   proto::VmConfig* vm = header.mutable_vm();
-  vm->set_mem_bytes(options.run.mem_bytes);
-  vm->set_cpus(static_cast<uint32_t>(options.run.cpus));
-  vm->set_append(options.run.append);
+  vm->set_mem_bytes(run.mem_bytes);
+  vm->set_cpus(static_cast<uint32_t>(run.cpus));
+  vm->set_append(run.append);
+  vm->set_seed(run.seed.value_or(0));
   vm->set_kernel_sha256(Sha256Bytes(files.kernel.data(), files.kernel.size()));
   if (!files.initrd.empty()) {
     vm->set_initrd_sha256(Sha256Bytes(files.initrd.data(), files.initrd.size()));
   }
-  if (options.run.disk) {
-    vm->set_disk_sha256(Sha256File(options.run.disk->path));
-    vm->set_disk_read_only(options.run.disk->read_only);
+  if (run.disk) {
+    vm->set_disk_sha256(Sha256File(run.disk->path));
+    vm->set_disk_read_only(run.disk->read_only);
   }
   proto::HostReport* host = header.mutable_host();
   host->set_vmrr_version(kVmrrVersion);
@@ -201,6 +203,11 @@ std::string DefaultTraceName(const std::string& kernel_path, std::time_t when) {
 RecordResult RecordGuest(const RecordOptions& options) {
   RunOptions run = options.run;
   run.disk_copy_on_write = !options.persist;
+  if (!run.seed) {
+    // A real machine boots with different entropy every time.
+    std::random_device random;
+    run.seed = (uint64_t{random()} << 32) | random();
+  }
   BootFiles files = ReadBootFiles(run);
   KvmSystem kvm = KvmSystem::Open();
   std::unique_ptr<GuestPlatform> platform = GuestPlatform::Create(kvm, run.mem_bytes, run.cpus);
@@ -235,8 +242,8 @@ RecordResult RecordGuest(const RecordOptions& options) {
   RecordResult result;
   result.path =
       options.output.empty() ? DefaultTraceName(run.kernel, std::time(nullptr)) : options.output;
-  writer = std::make_unique<TraceWriter>(result.path,
-                                         MakeHeader(options, *platform, files, boot, event));
+  writer =
+      std::make_unique<TraceWriter>(result.path, MakeHeader(run, *platform, files, boot, event));
   writer->WriteBootRegion(boot.layout.kernel, files.kernel.data(), files.kernel.size());
   if (!files.initrd.empty()) {
     writer->WriteBootRegion(boot.layout.initrd, files.initrd.data(), files.initrd.size());
@@ -287,6 +294,7 @@ RecordResult RecordGuest(const RecordOptions& options) {
   result.events = writer->events();
   result.instructions = end.at().instructions();
   result.bytes = writer->bytes_written();
+  result.seed = *run.seed;
   result.guest_failed = result.outcome.exit != GuestExit::kPowerOff || verdict.failed();
   spdlog::info("{} after {} exits", Describe(result.outcome), loop.exits());
   return result;

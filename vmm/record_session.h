@@ -29,6 +29,7 @@ struct RecordResult {
   uint64_t events = 0;
   uint64_t instructions = 0;
   uint64_t bytes = 0;
+  uint64_t seed = 0;          // the boot entropy's seed (--seed redoes this run's entropy)
   bool guest_failed = false;  // the console showed a workload's FAIL verdict
 };
 

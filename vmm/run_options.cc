@@ -80,6 +80,9 @@ const std::vector<FlagSpec>& RunFlagSpecs() {
       {"cpus", true, "number of vCPUs (only 1 is supported)"},
       {"dump-dtb", true, "also write the generated device tree to FILE"},
       {"timeout", true, "stop the guest after S seconds of host time"},
+      {"seed", true,
+       "N: the guest's boot entropy (rng-seed, kaslr-seed) from N (default: fixed for run, "
+       "random per record)"},
   };
   return specs;
 }
@@ -118,6 +121,12 @@ RunOptions MakeRunOptions(const std::vector<std::pair<std::string, std::string>>
                     "--timeout '" + value + "': want a positive number of seconds");
       }
       options.timeout_seconds = std::stoull(value);
+    } else if (name == "seed") {
+      if (value.empty() || value.find_first_not_of("0123456789") != std::string::npos ||
+          value.size() > 19) {
+        throw Error(ErrorKind::kUsage, "--seed '" + value + "': want a number");
+      }
+      options.seed = std::stoull(value);
     }
   }
   if (!have_kernel || options.kernel.empty()) {

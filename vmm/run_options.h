@@ -20,6 +20,8 @@ struct RunOptions {
   std::optional<DiskOption> disk;
   // Disk writes stay in memory, the image untouched (record and replay).
   bool disk_copy_on_write = false;
+  // Varies the guest's boot entropy; none: the fixed default.
+  std::optional<uint64_t> seed;
   std::string append;
   uint64_t mem_bytes = uint64_t{1} << 30;
   int cpus = 1;

@@ -39,6 +39,7 @@ sleep 2.5
 kill -9 \$pid; wait \$pid; echo \"killed \$?\"
 vmrr record -o /share/timeout.vmrr --until-fail 3 --timeout 1 --kernel /guest/payloads/irqmix > /share/timeout.rec.out 2> /share/timeout.rec.err; echo \"until-fail-timeout \$?\"
 vmrr record -o /share/pass.vmrr --until-fail 2 --kernel /guest/payloads/devread > /dev/null 2> /share/pass.rec.err; echo \"until-fail-pass \$? \$(ls /share/pass.vmrr* 2>/dev/null | wc -l)\"
+vmrr record --seed 42 -o /share/seed.vmrr --kernel /guest/payloads/devread > /dev/null 2>&1; echo \"seeded \$(vmrr inspect /share/seed.vmrr | grep -o \"seed [0-9]*\")\"
 vmrr record -o /share/bad.vmrr --kernel /guest/payloads/nonexistent > /dev/null 2> /share/bad.err; echo \"record-missing-kernel \$? \$(cat /share/bad.err)\""
 out="$("$VMRR_REPO/tools/rig" "$arch" --share "$share" --timeout 2400 -- "$script")"
 rc=$?
@@ -109,6 +110,7 @@ echo "$out2" | grep -qx "replay-timeout 0" || { echo "FAIL: replay of a timed-ou
 grep -q "where the recording stopped (timeout" "$share/timeout.err" || { echo "FAIL: timed-out replay did not say where it stopped"; fail=1; }
 cmp -s "$share/timeout.rec.out" "$share/timeout.rep.out" || { echo "FAIL: timed-out replay output differs"; fail=1; }
 echo "$out" | grep -qx "until-fail-pass 0 0" || { echo "FAIL: --until-fail kept a passing run: $(cat "$share/pass.rec.err")"; fail=1; }
+echo "$out" | grep -qx "seeded seed 42" || { echo "FAIL: --seed not in the trace"; fail=1; }
 echo "$out" | grep -q "^record-missing-kernel 2 vmrr: " || { echo "FAIL: missing kernel"; fail=1; }
 echo "$out2" | grep -q "^replay-garbage 2 vmrr: .*not a vmrr trace" || { echo "FAIL: garbage trace"; fail=1; }
 cat "$share/moved.err" "$share/killed.err" "$share/timeout.err" "$share"/margin.err 2>/dev/null

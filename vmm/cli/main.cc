@@ -160,10 +160,13 @@ int Record(const std::vector<std::string>& argv) {
     throw Error(ErrorKind::kUsage, "--until-fail needs N >= 1");
   if (runs == 0) {
     RecordResult r = RecordGuest(options);
-    std::fprintf(
-        stderr, "vmrr: recorded %llu events over %llu guest instructions to %s (%llu bytes): %s\n",
-        static_cast<unsigned long long>(r.events), static_cast<unsigned long long>(r.instructions),
-        r.path.c_str(), static_cast<unsigned long long>(r.bytes), Describe(r.outcome).c_str());
+    std::fprintf(stderr,
+                 "vmrr: recorded %llu events over %llu guest instructions to %s (%llu bytes, "
+                 "seed %llu): %s\n",
+                 static_cast<unsigned long long>(r.events),
+                 static_cast<unsigned long long>(r.instructions), r.path.c_str(),
+                 static_cast<unsigned long long>(r.bytes), static_cast<unsigned long long>(r.seed),
+                 Describe(r.outcome).c_str());
     return ExitCodeFor(r.outcome.exit);
   }
   std::string final_path = options.output.empty()
