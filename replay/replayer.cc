@@ -110,20 +110,19 @@ ReplayResult Replayer::Run() {
   return result_;
 }
 
-// The next event happens at a guest exit: run freely, with an overflow one
-// instruction past its count as a watchdog for a guest that misses it.
-Replayer::Step Replayer::RunToNextEvent() {
-  uint64_t target = next_.at().instructions();
+// The next event happens at a guest exit: run to it.
+Replayer::Step Replayer::RunToNextEvent() { return RunToExitAt(next_.at(), "this event's exit"); }
+
+// Runs freely to an exit expected at `at`, with an overflow one instruction
+// past its count as a watchdog for a guest that misses it.
+Replayer::Step Replayer::RunToExitAt(const proto::ExecutionPoint& at, const std::string& what) {
+  uint64_t target = at.instructions();
   uint64_t now = vcpu_.Instructions();
-  if (now > target) {
-    return Diverge("the guest ran past this event's exit", &next_.at(), PointNow());
-  }
+  if (now > target) return Diverge("the guest ran past " + what, &at, PointNow());
   if (vcpu_.RunWithOverflow(target + 1 - now) == SteppableVcpu::Stop::kExit) {
     return HandleExit(vcpu_.LastExit());
   }
-  if (vcpu_.Instructions() > target) {
-    return Diverge("the guest ran past this event's exit", &next_.at(), PointNow());
-  }
+  if (vcpu_.Instructions() > target) return Diverge("the guest ran past " + what, &at, PointNow());
   return Step::kContinue;  // a signal
 }
 
@@ -189,21 +188,8 @@ Replayer::Step Replayer::RunToEnd() {
                       std::to_string(vcpu_.Instructions()));
   }
   const std::string& reason = end->reason();
-  uint64_t target = end->at().instructions();
   if (reason == "poweroff" || reason == "reset" || reason == "crash") {
-    uint64_t now = vcpu_.Instructions();
-    if (now > target) {
-      return Diverge("the guest ran past the point where the recording ended (" + reason + ")",
-                     &end->at(), PointNow());
-    }
-    if (vcpu_.RunWithOverflow(target + 1 - now) == SteppableVcpu::Stop::kExit) {
-      return HandleExit(vcpu_.LastExit());
-    }
-    if (vcpu_.Instructions() > target) {
-      return Diverge("the guest ran past the point where the recording ended (" + reason + ")",
-                     &end->at(), PointNow());
-    }
-    return Step::kContinue;
+    return RunToExitAt(end->at(), "the point where the recording ended (" + reason + ")");
   }
   // The recording was stopped from outside (timeout, Ctrl-C, --max-instructions).
   bool arrived = false;

@@ -59,6 +59,7 @@ class Replayer {
   void Fetch();
   void Consume();
   Step RunToNextEvent();
+  Step RunToExitAt(const proto::ExecutionPoint& at, const std::string& what);
   Step RunToAsynchronous();
   Step RunToEnd();
   // Stops the guest at `at` by counting; *arrived when there and checked,

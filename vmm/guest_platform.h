@@ -31,6 +31,22 @@ struct GuestDevices {
   Uart16550* uart = nullptr;
   TestDevice* test_device = nullptr;
   int virtio_devices = 0;
+
+  // Registers `device` at `base` on `bus` and keeps it.
+  template <typename T>
+  T& Add(MmioBus& bus, uint64_t base, std::unique_ptr<T> device) {
+    T& ref = *device;
+    bus.Register(base, ref);
+    owned.push_back(std::move(device));
+    return ref;
+  }
+  // Keeps the UART and disk AddStandardDevices registered.
+  void Adopt(StandardDevices standard) {
+    uart = standard.uart.get();
+    owned.push_back(std::move(standard.uart));
+    if (standard.disk) owned.push_back(std::move(standard.disk));
+    virtio_devices = standard.virtio_devices;
+  }
 };
 
 // Interrupt lines at the VM boundary by number (arm64: SPI n; riscv64: the

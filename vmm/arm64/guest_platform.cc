@@ -50,22 +50,14 @@ class Arm64Platform : public GuestPlatform {
                           const LineFactory& line) override {
     using namespace arm64;
     GuestDevices devices;
-    StandardDevices standard = AddStandardDevices(
+    devices.Adopt(AddStandardDevices(
         options, memory(), bus, console, kUartBase, line(kUartSpi), kVirtioBase,
-        [&line](int slot) { return line(kVirtioFirstSpi + static_cast<uint32_t>(slot)); });
-    devices.uart = standard.uart.get();
-    devices.owned.push_back(std::move(standard.uart));
-    if (standard.disk) devices.owned.push_back(std::move(standard.disk));
-    devices.virtio_devices = standard.virtio_devices;
+        [&line](int slot) { return line(kVirtioFirstSpi + static_cast<uint32_t>(slot)); }));
     // Host time: the RTC's one input (recorded as the values the guest reads).
-    auto rtc = std::make_unique<RtcPl031>([] { return static_cast<uint64_t>(std::time(nullptr)); },
-                                          line(kRtcSpi));
-    bus.Register(kRtcBase, *rtc);
-    devices.owned.push_back(std::move(rtc));
-    auto test = MakeTestDevice(line(kTestDeviceSpi));
-    bus.Register(kTestDeviceBase, *test);
-    devices.test_device = test.get();
-    devices.owned.push_back(std::move(test));
+    devices.Add(bus, kRtcBase,
+                std::make_unique<RtcPl031>([] { return static_cast<uint64_t>(std::time(nullptr)); },
+                                           line(kRtcSpi)));
+    devices.test_device = &devices.Add(bus, kTestDeviceBase, MakeTestDevice(line(kTestDeviceSpi)));
     return devices;
   }
 

@@ -61,31 +61,23 @@ class Riscv64Platform : public GuestPlatform {
     GuestDevices devices;
     std::vector<IrqLine> contexts;
     for (int i = 0; i < cpus_; ++i) contexts.push_back(line(static_cast<uint32_t>(i)));
-    auto plic = std::make_unique<Plic>(kPlicSources, std::move(contexts));
-    Plic& p = *plic;
-    bus.Register(kPlicBase, p);
-    devices.owned.push_back(std::move(plic));
-    StandardDevices standard = AddStandardDevices(
+    Plic& p =
+        devices.Add(bus, kPlicBase, std::make_unique<Plic>(kPlicSources, std::move(contexts)));
+    devices.Adopt(AddStandardDevices(
         options, memory(), bus, console, kUartBase, p.SourceLine(kUartIrq), kVirtioBase,
-        [&p](int slot) { return p.SourceLine(kVirtioFirstIrq + static_cast<uint32_t>(slot)); });
-    devices.uart = standard.uart.get();
-    devices.owned.push_back(std::move(standard.uart));
-    if (standard.disk) devices.owned.push_back(std::move(standard.disk));
-    devices.virtio_devices = standard.virtio_devices;
+        [&p](int slot) { return p.SourceLine(kVirtioFirstIrq + static_cast<uint32_t>(slot)); }));
     // Host time: the RTC's one input (recorded as the values the guest reads).
-    auto rtc = std::make_unique<RtcGoldfish>(
-        [] {
-          return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                           std::chrono::system_clock::now().time_since_epoch())
-                                           .count());
-        },
-        p.SourceLine(kRtcIrq));
-    bus.Register(kRtcBase, *rtc);
-    devices.owned.push_back(std::move(rtc));
-    auto test = MakeTestDevice(p.SourceLine(kTestDeviceIrq));
-    bus.Register(kTestDeviceBase, *test);
-    devices.test_device = test.get();
-    devices.owned.push_back(std::move(test));
+    devices.Add(
+        bus, kRtcBase,
+        std::make_unique<RtcGoldfish>(
+            [] {
+              return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                               std::chrono::system_clock::now().time_since_epoch())
+                                               .count());
+            },
+            p.SourceLine(kRtcIrq)));
+    devices.test_device =
+        &devices.Add(bus, kTestDeviceBase, MakeTestDevice(p.SourceLine(kTestDeviceIrq)));
     return devices;
   }
 
