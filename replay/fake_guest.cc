@@ -36,7 +36,8 @@ uint64_t FakeGuest::RegistersDigest() {
 void FakeGuest::SettlePendingExit() {
   if (!pending_) return;
   pending_ = false;
-  if (last_exit_.kind == VcpuStop::Kind::kMmio && !last_exit_.is_write) {
+  if ((last_exit_.kind == VcpuStop::Kind::kMmio && !last_exit_.is_write) ||
+      last_exit_.kind == VcpuStop::Kind::kClockRead) {
     acc_ = acc_ * 131 + pending_value_;
   }
   ++pc_;
@@ -91,6 +92,15 @@ bool FakeGuest::Execute(uint64_t stop_at, bool one_step) {
         last_exit_.len = 4;
         last_exit_.is_write = op.kind == OpKind::kWrite;
         last_exit_.write_value = acc_ & 0xff;
+        return true;
+      case OpKind::kReadClock:
+      case OpKind::kWfi:
+        pending_ = true;
+        pending_value_ = 0;
+        last_exit_ = VcpuStop{};
+        last_exit_.kind =
+            op.kind == OpKind::kWfi ? VcpuStop::Kind::kIdle : VcpuStop::Kind::kClockRead;
+        last_exit_.function = static_cast<uint64_t>(ClockCounter::kTime);
         return true;
       case OpKind::kOff:
         last_exit_ = VcpuStop{};

@@ -14,7 +14,8 @@
 
 namespace vmrr::testing {
 
-enum class OpKind { kAdd, kRead, kWrite, kLoadMem, kDecJnz, kIret, kOff };
+// kReadClock and kWfi exit like a clock read and a WFI when the VMM owns time.
+enum class OpKind { kAdd, kRead, kWrite, kLoadMem, kDecJnz, kIret, kOff, kReadClock, kWfi };
 struct Op {
   OpKind kind;
   uint64_t arg = 0;
@@ -48,6 +49,7 @@ class FakeGuest : public ReplayVcpu {
   uint64_t RegistersDigest() override;
   void CompleteMmioRead(uint64_t value) override;
   void CompleteHypercall(const std::vector<uint64_t>&) override {}
+  void CompleteClockRead(uint64_t value) override { pending_value_ = value; }
   void SettlePendingExit() override;
   void SetInterruptLine(uint32_t line, bool level) override;
   bool WriteMemory(uint64_t gpa, const std::string& data) override;

@@ -119,4 +119,11 @@ void Recorder::MemoryDigest(uint64_t digest, uint64_t pages) {
   Emit(event);
 }
 
+void Recorder::Idle(uint64_t ticks) {
+  FlushMemoryWrite();
+  proto::Event event = NewEvent();
+  event.mutable_idle()->set_ticks(ticks);
+  Emit(event);
+}
+
 }  // namespace vmrr

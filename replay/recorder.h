@@ -39,6 +39,8 @@ class Recorder {
   void ConsoleInput(const uint8_t* data, size_t len);
   void Hypercall(uint64_t function, const std::vector<uint64_t>& values);
   void MemoryDigest(uint64_t digest, uint64_t pages);
+  // The guest idled (WFI) and its clock jumped `ticks` forward.
+  void Idle(uint64_t ticks);
   // Writes out a pending memory write (call before the vCPU runs again).
   void EndStop();
 

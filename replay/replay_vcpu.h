@@ -11,11 +11,16 @@
 
 namespace vmrr {
 
+// The counters a guest reads when the VMM owns time.
+enum class ClockCounter : uint64_t { kTime = 0, kCycles = 1, kInstructions = 2 };
+
 // Why KVM_RUN returned.
 struct VcpuStop {
   enum class Kind {
     kMmio,       // gpa/len/is_write (write_value for writes)
     kHypercall,  // a call KVM left to the VMM (riscv64 SBI); `function`
+    kClockRead,  // the guest read a counter the VMM owns; `function` is a ClockCounter
+    kIdle,       // the guest waits for an interrupt (WFI) and the VMM owns time
     kPowerOff,
     kReset,
     kCrash,        // `detail` says what
@@ -41,6 +46,7 @@ class ReplayVcpu : public SteppableVcpu {
   // Answers the pending MMIO read / hypercall of the last exit.
   virtual void CompleteMmioRead(uint64_t value) = 0;
   virtual void CompleteHypercall(const std::vector<uint64_t>& values) = 0;
+  virtual void CompleteClockRead(uint64_t value) = 0;
   // Finishes what the last exit left pending (the MMIO completion, the PC
   // moving past the emulated instruction) without running the guest.
   virtual void SettlePendingExit() = 0;

@@ -55,6 +55,8 @@ std::string Replayer::Describe(const proto::Event& event) {
       return "hypercall " + Hex(event.hypercall().function()) + where;
     case proto::Event::kMemoryDigest:
       return "memory digest" + where;
+    case proto::Event::kIdle:
+      return "idle, " + std::to_string(event.idle().ticks()) + " ticks" + where;
     default:
       return "an event of unknown kind";
   }
@@ -231,14 +233,27 @@ Replayer::Step Replayer::HandleExit(const VcpuStop& stop) {
                                                        what + ") at instruction " +
                                                        std::to_string(now.instructions));
     }
+    case VcpuStop::Kind::kIdle:
+      return HandleIdle();
+    case VcpuStop::Kind::kClockRead:
     case VcpuStop::Kind::kMmio:
     case VcpuStop::Kind::kHypercall:
       break;
   }
   uint64_t count = vcpu_.Instructions();
   bool is_read = stop.kind == VcpuStop::Kind::kMmio && !stop.is_write;
-  if (stop.kind == VcpuStop::Kind::kMmio && stop.is_write) {
-    if (config_.mmio_write) config_.mmio_write(stop.gpa, stop.write_value, stop.len);
+  if (stop.kind == VcpuStop::Kind::kClockRead ||
+      (stop.kind == VcpuStop::Kind::kMmio && stop.is_write)) {
+    // Exits nothing recorded answers: a clock read is computed again.
+    if (stop.kind == VcpuStop::Kind::kClockRead) {
+      if (!config_.clock_read) {
+        return Diverge("the guest read a counter only a VMM that owns time answers", nullptr,
+                       PointNow());
+      }
+      vcpu_.CompleteClockRead(config_.clock_read(static_cast<ClockCounter>(stop.function), count));
+    } else if (config_.mmio_write) {
+      config_.mmio_write(stop.gpa, stop.write_value, stop.len);
+    }
     if (have_next_ && !next_.asynchronous()) {
       if (count > next_.at().instructions()) {
         return Diverge("the guest ran past this event's exit", &next_.at(), PointNow());
@@ -278,9 +293,24 @@ Replayer::Step Replayer::HandleExit(const VcpuStop& stop) {
   return ApplyEventsAtExit(now);
 }
 
+// The guest waits for an interrupt: the recording's Idle event says how far
+// its clock jumped here.
+Replayer::Step Replayer::HandleIdle() {
+  ExecutionPoint now = PointNow();
+  if (ApplyEventsAtExit(now) == Step::kDone) return Step::kDone;
+  if (!have_next_ || next_.asynchronous() || !next_.has_idle()) {
+    return Diverge("the guest waited for an interrupt (WFI) where the recording did not",
+                   have_next_ ? &next_.at() : nullptr, now);
+  }
+  if (CheckPoint(next_, now) == Step::kDone) return Step::kDone;
+  if (config_.idle) config_.idle(next_.idle().ticks());
+  Consume();
+  return ApplyEventsAtExit(now);
+}
+
 Replayer::Step Replayer::ApplyEventsAtExit(const ExecutionPoint& now) {
   while (have_next_ && !next_.asynchronous() && !next_.has_mmio_read() && !next_.has_hypercall() &&
-         SamePlace(next_.at(), now)) {
+         !next_.has_idle() && SamePlace(next_.at(), now)) {
     if (CheckPoint(next_, now) == Step::kDone) return Step::kDone;
     if (ApplyEvent(next_) == Step::kDone) return Step::kDone;
     Consume();

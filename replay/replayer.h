@@ -24,6 +24,10 @@ struct ReplayConfig {
   std::function<void(uint64_t gpa, uint64_t value, uint32_t len)> mmio_write;
   // Polled at every vCPU stop: true ends the replay (Ctrl-C).
   std::function<bool()> stop_requested;
+  // When the VMM owned guest time: the value of a counter the guest reads
+  // (a ClockCounter) at an instruction count, and the Idle events' ticks.
+  std::function<uint64_t(ClockCounter counter, uint64_t instructions)> clock_read;
+  std::function<void(uint64_t ticks)> idle;
   // Called after every applied event (a status line).
   std::function<void(uint64_t events, uint64_t instructions)> progress;
 };
@@ -66,6 +70,7 @@ class Replayer {
   // otherwise an exit came first (handled) or the replay diverged.
   Step Arrive(const proto::ExecutionPoint& at, const std::string& what, bool* arrived);
   Step HandleExit(const VcpuStop& stop);
+  Step HandleIdle();
   // Applies the synchronous side effects recorded at this exit's point.
   Step ApplyEventsAtExit(const ExecutionPoint& exit_point);
   Step ApplyEvent(const proto::Event& event);

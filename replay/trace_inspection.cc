@@ -106,4 +106,31 @@ std::string RenderInspectionJson(const proto::TraceInspection& inspection) {
   return json;
 }
 
+std::string RenderEvents(const std::string& path, uint64_t first, uint64_t last) {
+  TraceReader reader(path);
+  std::ostringstream out;
+  proto::Event event;
+  for (uint64_t index = 0; index <= last && reader.Next(&event); ++index) {
+    if (index < first) continue;
+    if (event.has_memory_write() && event.memory_write().data().size() > 16) {
+      size_t bytes = event.memory_write().data().size();
+      event.mutable_memory_write()->mutable_data()->resize(16);
+      event.mutable_memory_write()->mutable_data()->append("... (" + std::to_string(bytes) +
+                                                           " bytes)");
+    }
+    proto::Event kind = event;
+    kind.clear_at();
+    kind.clear_asynchronous();
+    char head[128];
+    std::snprintf(head, sizeof(head), "%llu at #%llu pc=%#llx regs=%016llx%s ",
+                  static_cast<unsigned long long>(index),
+                  static_cast<unsigned long long>(event.at().instructions()),
+                  static_cast<unsigned long long>(event.at().pc()),
+                  static_cast<unsigned long long>(event.at().regs_digest()),
+                  event.asynchronous() ? " async" : "");
+    out << head << kind.ShortDebugString() << "\n";
+  }
+  return out.str();
+}
+
 }  // namespace vmrr

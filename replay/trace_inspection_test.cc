@@ -63,6 +63,14 @@ TEST(TraceInspection, CountsKindsAndRange) {
   EXPECT_NE(json.find("\"events\": \"10\""), std::string::npos) << json;
 }
 
+TEST(TraceInspection, RendersTheEventsAskedFor) {
+  std::string text = RenderEvents(WriteSample("events.vmrr", true), 6, 7);
+  EXPECT_EQ(text,
+            "6 at #160 pc=0 regs=0000000000000000 mmio_read { gpa: 268435456 value: 6 }\n"
+            "7 at #170 pc=0 regs=0000000000000000 console_input { data: \"ls\\n\" }\n");
+  EXPECT_EQ(RenderEvents(WriteSample("events2.vmrr", true), 20, 30), "");
+}
+
 TEST(TraceInspection, CutTraceSaysSo) {
   proto::TraceInspection t = InspectTrace(WriteSample("inspect-cut.vmrr", false));
   EXPECT_FALSE(t.complete());

@@ -9,12 +9,15 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "devices/mmio_bus.h"
 #include "devices/mmio_device.h"
 #include "devices/test_device.h"
 #include "devices/uart16550.h"
+#include "replay/replay_vcpu.h"
 #include "vmm/boot_layout.h"
 #include "vmm/console.h"
 #include "vmm/guest_counter.h"
@@ -60,8 +63,14 @@ struct BootImage {
 
 class GuestPlatform {
  public:
-  // Creates the VM (RAM, vCPUs, interrupt controller) on this host.
-  static std::unique_ptr<GuestPlatform> Create(const KvmSystem& kvm, uint64_t ram_size, int cpus);
+  // Line(kTimerLine + n) is CPU n's timer interrupt when the VMM owns time.
+  static constexpr uint32_t kTimerLine = 0x10000;
+
+  // Creates the VM (RAM, vCPUs, interrupt controller) on this host.  With
+  // `own_time`, and a host KVM that allows it (the vmrr series), the VMM
+  // owns the guest's counters, timer and idle (owns_time()).
+  static std::unique_ptr<GuestPlatform> Create(const KvmSystem& kvm, uint64_t ram_size, int cpus,
+                                               bool own_time = false);
   virtual ~GuestPlatform() = default;
 
   virtual const char* arch() const = 0;
@@ -92,6 +101,19 @@ class GuestPlatform {
   virtual void CompleteHypercall(kvm_run& run, const std::vector<uint64_t>& values) = 0;
   // Which hypercall an exit is (for replay); false when it is none.
   virtual bool IsHypercall(const kvm_run& run, uint64_t* function) const = 0;
+
+  // Guest time owned by the VMM (replay/guest_clock.h): the capability that
+  // gave it ("" when the guest reads the host's clock), the guest's tick rate,
+  // and the exits that read counters, arm the timer and wait for interrupts.
+  virtual const std::string& time_mechanism() const = 0;
+  bool owns_time() const { return !time_mechanism().empty(); }
+  virtual uint64_t timebase_hz() const = 0;
+  virtual std::optional<ClockCounter> CounterRead(const kvm_run& run) const = 0;
+  virtual void CompleteCounterRead(kvm_run& run, uint64_t value) = 0;
+  // A hypercall arming the timer: its deadline in ticks (answer it with
+  // CompleteHypercall({0})).
+  virtual std::optional<uint64_t> TimerDeadline(const kvm_run& run) const = 0;
+  virtual bool IsIdle(const kvm_run& run) const = 0;
 
   virtual uint64_t uart_base() const = 0;
   virtual GuestDevices AddDevices(const RunOptions& options, MmioBus& bus, Console& console,

@@ -7,6 +7,7 @@
 #include "replay/run_to_point.h"
 #include "vmm/base/error.h"
 #include "vmm/guest_counter.h"
+#include "vmm/guest_platform.h"
 #include "vmm/kvm_steppable_vcpu.h"
 #include "vmm/probe_guest.h"
 #include "vmm/probe_loop.h"
@@ -201,9 +202,23 @@ proto::RunToPointProbe KvmHostProbe::RunToPoints(CounterEvent event, bool single
 }
 
 bool KvmHostProbe::HostTimeControl(std::string* note) {
-  // The opt-in host KVM patch series (see the determinism issues) will add a
-  // capability to check here; stock KVM lets the guest read time directly.
-  *note = "stock KVM: guest counter and timer reads do not exit to the VMM";
+  // A small VM asks for guest time the way record does (host-kvm/ARCH/).
+  try {
+    KvmSystem kvm = KvmSystem::Open();
+    std::unique_ptr<GuestPlatform> platform =
+        GuestPlatform::Create(kvm, 16 << 20, 1, /*own_time=*/true);
+    if (platform->owns_time()) {
+      *note = "the host KVM hands guest counters, timer and idle to vmrr (" +
+              platform->time_mechanism() + ")";
+      return true;
+    }
+  } catch (const Error& e) {
+    *note = std::string("cannot create a VM to ask: ") + e.what();
+    return false;
+  }
+  *note =
+      "stock KVM: guest counter and timer reads do not exit to the VMM (host-kvm/ has the "
+      "series that makes them)";
   return false;
 }
 

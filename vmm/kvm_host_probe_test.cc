@@ -14,11 +14,14 @@ TEST(KvmHostProbe, KernelReleaseIsUname) {
   EXPECT_FALSE(probe.Arch().empty());
 }
 
-TEST(KvmHostProbe, StockKvmHasNoHostTimeControl) {
+// The unit tests run where vmrr cannot make a guest VM (the x86 build host):
+// no time control, and the note says why.  The rig's doctor test checks the
+// stock and patched hosts.
+TEST(KvmHostProbe, NoHostTimeControlWithoutAGuestVm) {
   KvmHostProbe probe;
   std::string note;
   EXPECT_FALSE(probe.HostTimeControl(&note));
-  EXPECT_NE(note.find("stock KVM"), std::string::npos);
+  EXPECT_NE(note.find("cannot create a VM"), std::string::npos) << note;
 }
 
 }  // namespace

@@ -24,6 +24,15 @@ VcpuStop DecodeExit(GuestPlatform& platform, const kvm_run& run) {
     case KVM_EXIT_DEBUG:
       return stop;  // kInterrupted
     default:
+      if (std::optional<ClockCounter> counter = platform.CounterRead(run)) {
+        stop.kind = VcpuStop::Kind::kClockRead;
+        stop.function = static_cast<uint64_t>(*counter);
+        return stop;
+      }
+      if (platform.IsIdle(run)) {
+        stop.kind = VcpuStop::Kind::kIdle;
+        return stop;
+      }
       if (platform.IsHypercall(run, &function)) {
         stop.kind = VcpuStop::Kind::kHypercall;
         stop.function = function;
@@ -61,6 +70,10 @@ void KvmReplayVcpu::CompleteMmioRead(uint64_t value) {
 
 void KvmReplayVcpu::CompleteHypercall(const std::vector<uint64_t>& values) {
   platform_.CompleteHypercall(*platform_.vcpu().run(), values);
+}
+
+void KvmReplayVcpu::CompleteClockRead(uint64_t value) {
+  platform_.CompleteCounterRead(*platform_.vcpu().run(), value);
 }
 
 void KvmReplayVcpu::SettlePendingExit() {

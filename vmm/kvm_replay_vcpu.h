@@ -30,6 +30,7 @@ class KvmReplayVcpu : public ReplayVcpu {
   uint64_t RegistersDigest() override { return platform_.RegistersDigest(); }
   void CompleteMmioRead(uint64_t value) override;
   void CompleteHypercall(const std::vector<uint64_t>& values) override;
+  void CompleteClockRead(uint64_t value) override;
   void SettlePendingExit() override;
   void SetInterruptLine(uint32_t line, bool level) override;
   bool WriteMemory(uint64_t gpa, const std::string& data) override;

@@ -18,6 +18,7 @@
 #include "vmm/dirty_memory_digest.h"
 #include "vmm/guest_platform.h"
 #include "vmm/guest_session.h"
+#include "vmm/recorded_time.h"
 
 namespace vmrr {
 
@@ -113,10 +114,13 @@ class RecordingObserver : public RunObserver {
   }
 
   void BeforeRun() override {
+    if (before_run_) before_run_();
     recorder_.EndStop();
     writer_.MaybeFlush();
   }
 
+  // Runs first in BeforeRun(), inside the stop (guest time's timer).
+  void set_before_run(std::function<void()> f) { before_run_ = std::move(f); }
   bool limit_hit() const { return limit_hit_; }
   bool status_shown() const { return status_shown_; }
 
@@ -130,19 +134,32 @@ class RecordingObserver : public RunObserver {
   std::chrono::steady_clock::time_point last_status_;
   bool limit_hit_ = false;
   bool status_shown_ = false;
+  std::function<void()> before_run_;
 };
 
+constexpr const char* kBestEffortWarning =
+    "best-effort: this host KVM gives the guest its own clock and timers (no time control), so "
+    "guests that read time (Linux) may diverge on replay";
+
 proto::TraceHeader MakeHeader(const RunOptions& run, GuestPlatform& platform,
-                              const BootFiles& files, const BootImage& boot, CounterEvent counter) {
+                              const BootFiles& files, const BootImage& boot, CounterEvent counter,
+                              const RecordedTime* time) {
   proto::TraceHeader header;
   header.set_vmrr_version(kVmrrVersion);
   header.set_arch(platform.arch());
   header.set_created_unix_seconds(static_cast<uint64_t>(std::time(nullptr)));
   header.set_counter_event(CounterEventName(counter));
-  header.set_best_effort(true);
-  header.add_warnings(
-      "best-effort: this host KVM gives the guest its own clock and timers (no time control), "
-      "so guests that read time (Linux) may diverge on replay");
+  if (time) {
+    proto::GuestTime* t = header.mutable_time();
+    t->set_owned_by_vmm(true);
+    t->set_base_ticks(time->clock().config().base_ticks);
+    t->set_instructions_per_tick(time->clock().config().instructions_per_tick);
+    t->set_timebase_hz(time->clock().config().timebase_hz);
+    t->set_mechanism(platform.time_mechanism());
+  } else {
+    header.set_best_effort(true);
+    header.add_warnings(kBestEffortWarning);
+  }
   proto::VmConfig* vm = header.mutable_vm();
   vm->set_mem_bytes(run.mem_bytes);
   vm->set_cpus(static_cast<uint32_t>(run.cpus));
@@ -210,7 +227,8 @@ RecordResult RecordGuest(const RecordOptions& options) {
   }
   BootFiles files = ReadBootFiles(run);
   KvmSystem kvm = KvmSystem::Open();
-  std::unique_ptr<GuestPlatform> platform = GuestPlatform::Create(kvm, run.mem_bytes, run.cpus);
+  std::unique_ptr<GuestPlatform> platform =
+      GuestPlatform::Create(kvm, run.mem_bytes, run.cpus, /*own_time=*/true);
   CounterEvent event = options.counter.value_or(platform->default_counter());
   GuestCounter counter = GuestCounter::Open(event);
 
@@ -227,14 +245,20 @@ RecordResult RecordGuest(const RecordOptions& options) {
   VerdictWatcher verdict;
   console.set_output_tap([&verdict](uint8_t byte) { verdict.Feed(byte); });
   MmioBus bus;
-  GuestDevices devices =
-      platform->AddDevices(run, bus, console, [&recorder, &platform](uint32_t id) -> IrqLine {
-        IrqLine real = platform->Line(id);
-        return [&recorder, real, id](bool level) {
-          real(level);
-          recorder.InterruptLine(id, level);
-        };
-      });
+  LineFactory recorded_line = [&recorder, &platform](uint32_t id) -> IrqLine {
+    IrqLine real = platform->Line(id);
+    return [&recorder, real, id](bool level) {
+      real(level);
+      recorder.InterruptLine(id, level);
+    };
+  };
+  GuestDevices devices = platform->AddDevices(run, bus, console, recorded_line);
+  std::unique_ptr<RecordedTime> time;
+  if (platform->owns_time()) {
+    time = std::make_unique<RecordedTime>(
+        *platform, counter, recorder, recorded_line(GuestPlatform::kTimerLine),
+        RecordClockConfig(*run.seed, platform->timebase_hz()), *run.seed);
+  }
   BootImage boot = platform->PlanBoot(run, files, devices);
   LoadGuest(run, platform->memory(), boot.layout, files, boot.dtb);
   platform->SetBootRegisters(boot.layout.kernel, boot.layout.dtb);
@@ -242,14 +266,18 @@ RecordResult RecordGuest(const RecordOptions& options) {
   RecordResult result;
   result.path =
       options.output.empty() ? DefaultTraceName(run.kernel, std::time(nullptr)) : options.output;
-  writer =
-      std::make_unique<TraceWriter>(result.path, MakeHeader(run, *platform, files, boot, event));
+  writer = std::make_unique<TraceWriter>(
+      result.path, MakeHeader(run, *platform, files, boot, event, time.get()));
   writer->WriteBootRegion(boot.layout.kernel, files.kernel.data(), files.kernel.size());
   if (!files.initrd.empty()) {
     writer->WriteBootRegion(boot.layout.initrd, files.initrd.data(), files.initrd.size());
   }
   writer->WriteBootRegion(boot.layout.dtb, boot.dtb.data(), boot.dtb.size());
-  spdlog::warn("recording in best-effort mode: this host's KVM does not hand guest time to vmrr");
+  if (!time) {
+    spdlog::warn(
+        "recording in best-effort mode: this host's KVM does not hand guest time to vmrr "
+        "(Linux guests may diverge on replay; see vmrr doctor)");
+  }
 
   DirtyMemoryDigest digest(platform->vm(), platform->memory());
   platform->memory().set_write_observer(
@@ -265,7 +293,8 @@ RecordResult RecordGuest(const RecordOptions& options) {
     recorder.ConsoleInput(data, len);
     uart.PushInput(data, len);
   };
-  config.arch_exit = [&platform, &recorder](kvm_run& r) {
+  config.arch_exit = [&platform, &recorder, &time](kvm_run& r) {
+    if (time && time->HandleExit(r)) return true;
     uint64_t function = 0;
     std::vector<uint64_t> values;
     if (!platform->HandleHypercall(r, &function, &values)) return false;
@@ -276,6 +305,7 @@ RecordResult RecordGuest(const RecordOptions& options) {
   config.poll_devices = [test] { test->PollHostTime(); };
   config.next_deadline = [test] { return test->NextDeadline(); };
   config.observer = &observer;
+  if (time) observer.set_before_run([&time] { time->BeforeRun(); });
 
   counter.Reset();
   counter.Enable();
@@ -296,6 +326,13 @@ RecordResult RecordGuest(const RecordOptions& options) {
   result.bytes = writer->bytes_written();
   result.seed = *run.seed;
   result.guest_failed = result.outcome.exit != GuestExit::kPowerOff || verdict.failed();
+  result.owns_time = time != nullptr;
+  if (time) {
+    result.time_exits = time->counts();
+    result.guest_ticks =
+        time->clock().Ticks(result.instructions) - time->clock().config().base_ticks;
+    result.timebase_hz = time->clock().config().timebase_hz;
+  }
   spdlog::info("{} after {} exits", Describe(result.outcome), loop.exits());
   return result;
 }

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "vmm/guest_counter.h"
+#include "vmm/recorded_time.h"
 #include "vmm/run_loop.h"
 #include "vmm/run_options.h"
 
@@ -31,6 +32,10 @@ struct RecordResult {
   uint64_t bytes = 0;
   uint64_t seed = 0;          // the boot entropy's seed (--seed redoes this run's entropy)
   bool guest_failed = false;  // the console showed a workload's FAIL verdict
+  bool owns_time = false;     // the VMM owned guest time (else best-effort)
+  TimeExitCounts time_exits;  // with owns_time
+  uint64_t guest_ticks = 0;   // guest time the recording spans, in ticks of timebase_hz
+  uint64_t timebase_hz = 0;
 };
 
 RecordResult RecordGuest(const RecordOptions& options);

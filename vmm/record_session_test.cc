@@ -20,5 +20,16 @@ TEST(RecordSession, DefaultTraceNameIsTheKernelsNameAndTheLocalTime) {
   EXPECT_EQ(DefaultTraceName("Image", 0), "Image-19700101-000000.vmrr");
 }
 
+TEST(RecordClockConfig, TheSeedDecidesTheTimeBase) {
+  GuestClockConfig a = RecordClockConfig(42, 10000000);
+  GuestClockConfig b = RecordClockConfig(42, 10000000);
+  GuestClockConfig c = RecordClockConfig(43, 10000000);
+  EXPECT_EQ(a.base_ticks, b.base_ticks);
+  EXPECT_NE(a.base_ticks, c.base_ticks);
+  EXPECT_LT(a.base_ticks, uint64_t{1} << 40);
+  EXPECT_EQ(a.instructions_per_tick, 10u);
+  EXPECT_EQ(a.timebase_hz, 10000000u);
+}
+
 }  // namespace
 }  // namespace vmrr

@@ -10,6 +10,7 @@
 #include "devices/mmio_access.h"
 #include "devices/mmio_bus.h"
 #include "devices/uart16550.h"
+#include "replay/guest_clock.h"
 #include "replay/trace_reader.h"
 #include "vmm/base/error.h"
 #include "vmm/dirty_memory_digest.h"
@@ -61,8 +62,25 @@ ReplayResult ReplayTrace(const ReplayOptions& options) {
   for (const std::string& warning : header.warnings()) spdlog::warn("trace: {}", warning);
 
   KvmSystem kvm = KvmSystem::Open();
-  std::unique_ptr<GuestPlatform> platform =
-      GuestPlatform::Create(kvm, header.vm().mem_bytes(), static_cast<int>(header.vm().cpus()));
+  bool owned_time = header.time().owned_by_vmm();
+  std::unique_ptr<GuestPlatform> platform = GuestPlatform::Create(
+      kvm, header.vm().mem_bytes(), static_cast<int>(header.vm().cpus()), owned_time);
+  if (owned_time && !platform->owns_time()) {
+    throw Error(ErrorKind::kUnsupported,
+                options.trace + " was recorded with guest time owned by vmrr (" +
+                    header.time().mechanism() +
+                    "); this host's KVM cannot hand guest time to vmrr (see vmrr doctor; in the "
+                    "rig: tools/rig ARCH --host-kvm patched)");
+  }
+  std::optional<GuestClock> clock;
+  if (owned_time) {
+    if (header.time().instructions_per_tick() == 0) {
+      throw Error(ErrorKind::kInput, options.trace + " is corrupt: its guest clock has no rate");
+    }
+    clock.emplace(GuestClockConfig{header.time().base_ticks(),
+                                   header.time().instructions_per_tick(),
+                                   header.time().timebase_hz()});
+  }
   for (const TraceReader::BootRegion& region : reader.boot_regions()) {
     if (!platform->memory().Write(region.gpa, region.data.data(), region.data.size())) {
       throw Error(ErrorKind::kInput, options.trace + " is corrupt: a boot region lies outside RAM");
@@ -95,6 +113,20 @@ ReplayResult ReplayTrace(const ReplayOptions& options) {
     output.Write(gpa, data, len);
   };
   config.stop_requested = [] { return g_stop.load(); };
+  if (clock) {
+    config.clock_read = [&clock](ClockCounter counter, uint64_t instructions) {
+      switch (counter) {
+        case ClockCounter::kTime:
+          return clock->Ticks(instructions);
+        case ClockCounter::kCycles:
+          return clock->Cycles(instructions);
+        case ClockCounter::kInstructions:
+          break;
+      }
+      return instructions;
+    };
+    config.idle = [&clock](uint64_t ticks) { clock->Idle(ticks); };
+  }
   auto last_status = std::chrono::steady_clock::now();
   bool status_shown = false;
   if (options.status_line) {

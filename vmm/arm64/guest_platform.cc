@@ -44,6 +44,14 @@ class Arm64Platform : public GuestPlatform {
   void CompleteHypercall(kvm_run&, const std::vector<uint64_t>&) override {}
   bool IsHypercall(const kvm_run&, uint64_t*) const override { return false; }
 
+  // Stock arm64 KVM: the guest reads the host's counters (issue 7).
+  const std::string& time_mechanism() const override { return no_time_; }
+  uint64_t timebase_hz() const override { return 0; }
+  std::optional<ClockCounter> CounterRead(const kvm_run&) const override { return std::nullopt; }
+  void CompleteCounterRead(kvm_run&, uint64_t) override {}
+  std::optional<uint64_t> TimerDeadline(const kvm_run&) const override { return std::nullopt; }
+  bool IsIdle(const kvm_run&) const override { return false; }
+
   uint64_t uart_base() const override { return arm64::kUartBase; }
 
   GuestDevices AddDevices(const RunOptions& options, MmioBus& bus, Console& console,
@@ -80,13 +88,14 @@ class Arm64Platform : public GuestPlatform {
 
  private:
   arm64::Machine machine_;
+  std::string no_time_;
   int cpus_;
 };
 
 }  // namespace
 
 std::unique_ptr<GuestPlatform> GuestPlatform::Create(const KvmSystem& kvm, uint64_t ram_size,
-                                                     int cpus) {
+                                                     int cpus, bool /*own_time*/) {
   return std::make_unique<Arm64Platform>(kvm, ram_size, cpus);
 }
 

@@ -102,6 +102,20 @@ std::vector<std::string> ExpandShortOutput(std::vector<std::string> argv) {
   return argv;
 }
 
+// The recording's guest time, when vmrr owned it (tools/bench reads this line).
+void PrintGuestTime(const RecordResult& r) {
+  if (!r.owns_time || r.timebase_hz == 0) return;
+  const TimeExitCounts& t = r.time_exits;
+  std::fprintf(stderr,
+               "vmrr: guest time owned by vmrr: %.3f guest s; %llu counter reads, %llu timer sets, "
+               "%llu idles, %llu timer interrupts\n",
+               static_cast<double>(r.guest_ticks) / static_cast<double>(r.timebase_hz),
+               static_cast<unsigned long long>(t.counter_reads),
+               static_cast<unsigned long long>(t.timer_sets),
+               static_cast<unsigned long long>(t.idles),
+               static_cast<unsigned long long>(t.timer_interrupts));
+}
+
 int Record(const std::vector<std::string>& argv) {
   Args args;
   for (const FlagSpec& spec : RunFlagSpecs()) {
@@ -167,6 +181,7 @@ int Record(const std::vector<std::string>& argv) {
                  static_cast<unsigned long long>(r.instructions), r.path.c_str(),
                  static_cast<unsigned long long>(r.bytes), static_cast<unsigned long long>(r.seed),
                  Describe(r.outcome).c_str());
+    PrintGuestTime(r);
     return ExitCodeFor(r.outcome.exit);
   }
   std::string final_path = options.output.empty()
@@ -238,10 +253,12 @@ int Replay(const std::vector<std::string>& argv) {
 
 int Inspect(const std::vector<std::string>& argv) {
   Args args;
-  args.Flag("json", false, "print the summary as JSON").Flag("help", false, "show this help");
+  args.Flag("json", false, "print the summary as JSON")
+      .Flag("events", true, "print events FIRST[:LAST] (numbers as in replay's reports) instead")
+      .Flag("help", false, "show this help");
   args.Parse(argv, 1);
   if (args.Has("help")) {
-    std::cout << "usage: vmrr inspect TRACE [--json]\n\n"
+    std::cout << "usage: vmrr inspect TRACE [--json | --events FIRST[:LAST]]\n\n"
                  "Prints a trace's header (format, arch, VM, host counter), how it ended\n"
                  "(complete, or cut by a crash of the recorder), its events by kind with their\n"
                  "bytes, the instructions and host time covered, and events per host second.\n"
@@ -250,6 +267,15 @@ int Inspect(const std::vector<std::string>& argv) {
     return 0;
   }
   if (args.positional().empty()) throw Error(ErrorKind::kUsage, "inspect needs a TRACE file");
+  if (std::optional<std::string> range = args.Value("events")) {
+    size_t colon = range->find(':');
+    uint64_t first = ParseCount("events", range->substr(0, colon));
+    uint64_t last =
+        colon == std::string::npos ? first : ParseCount("events", range->substr(colon + 1));
+    if (last < first) throw Error(ErrorKind::kUsage, "--events FIRST:LAST needs FIRST <= LAST");
+    std::cout << RenderEvents(args.positional()[0], first, last);
+    return 0;
+  }
   proto::TraceInspection inspection = InspectTrace(args.positional()[0]);
   std::cout << (args.Has("json") ? RenderInspectionJson(inspection) + "\n"
                                  : RenderInspectionHuman(inspection));

@@ -19,14 +19,17 @@ namespace {
 
 class Riscv64Platform : public GuestPlatform {
  public:
-  Riscv64Platform(const KvmSystem& kvm, uint64_t ram_size, int cpus)
-      : machine_(kvm, ram_size, cpus), cpus_(cpus) {}
+  Riscv64Platform(const KvmSystem& kvm, uint64_t ram_size, int cpus, bool own_time)
+      : machine_(kvm, ram_size, cpus, own_time), cpus_(cpus) {}
 
   const char* arch() const override { return "riscv64"; }
   GuestMemory& memory() override { return machine_.memory(); }
   KvmVm& vm() override { return machine_.vm(); }
   KvmVcpu& vcpu() override { return machine_.vcpu(0); }
-  IrqLine Line(uint32_t id) override { return machine_.ExternalInterrupt(static_cast<int>(id)); }
+  IrqLine Line(uint32_t id) override {
+    if (id >= kTimerLine) return machine_.TimerInterrupt(static_cast<int>(id - kTimerLine));
+    return machine_.ExternalInterrupt(static_cast<int>(id));
+  }
   void SetBootRegisters(uint64_t entry, uint64_t dtb) override {
     machine_.SetBootRegisters(entry, dtb);
   }
@@ -51,6 +54,21 @@ class Riscv64Platform : public GuestPlatform {
     if (run.exit_reason != KVM_EXIT_RISCV_SBI) return false;
     *function = (uint64_t{run.riscv_sbi.extension_id} << 32) | run.riscv_sbi.function_id;
     return true;
+  }
+
+  const std::string& time_mechanism() const override { return machine_.time_mechanism(); }
+  uint64_t timebase_hz() const override { return machine_.hart().timebase_hz; }
+  std::optional<ClockCounter> CounterRead(const kvm_run& run) const override {
+    return owns_time() ? riscv64::Machine::CounterRead(run) : std::nullopt;
+  }
+  void CompleteCounterRead(kvm_run& run, uint64_t value) override {
+    riscv64::Machine::CompleteCounterRead(run, value);
+  }
+  std::optional<uint64_t> TimerDeadline(const kvm_run& run) const override {
+    return owns_time() ? riscv64::Machine::TimerDeadline(run) : std::nullopt;
+  }
+  bool IsIdle(const kvm_run& run) const override {
+    return owns_time() && run.exit_reason == KVM_EXIT_HLT;
   }
 
   uint64_t uart_base() const override { return riscv64::kUartBase; }
@@ -111,8 +129,8 @@ class Riscv64Platform : public GuestPlatform {
 }  // namespace
 
 std::unique_ptr<GuestPlatform> GuestPlatform::Create(const KvmSystem& kvm, uint64_t ram_size,
-                                                     int cpus) {
-  return std::make_unique<Riscv64Platform>(kvm, ram_size, cpus);
+                                                     int cpus, bool own_time) {
+  return std::make_unique<Riscv64Platform>(kvm, ram_size, cpus, own_time);
 }
 
 }  // namespace vmrr

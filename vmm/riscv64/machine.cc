@@ -43,6 +43,16 @@ constexpr uint64_t kTimebase =
     kRegU64 | KVM_REG_RISCV_TIMER | (offsetof(kvm_riscv_timer, frequency) / sizeof(uint64_t));
 
 constexpr int64_t kSbiErrNotSupported = -2;
+constexpr uint64_t kSbiExtTime = 0x54494D45;  // "TIME"
+constexpr uint64_t kSbiTimeSetTimer = 0;
+
+// The vmrr host KVM series (host-kvm/riscv64/): counters, timer and WFI go
+// to the VMM.  Not in the 6.12 uapi headers.
+constexpr long kCapRiscvUserTime = 239;
+constexpr uint64_t kCsrCycle = 0xc00, kCsrTime = 0xc01, kCsrInstret = 0xc02;
+constexpr uint64_t kSip = kRegU64 | KVM_REG_RISCV_CSR | KVM_REG_RISCV_CSR_GENERAL |
+                          (offsetof(kvm_riscv_csr, sip) / sizeof(unsigned long));
+constexpr uint64_t kSipTimer = uint64_t{1} << 5;  // STIP: the VS timer, seen from the guest
 
 struct MultiLetterExtension {
   uint64_t id;
@@ -131,9 +141,16 @@ std::string MmuType(uint64_t satp_mode) {
 
 }  // namespace
 
-Machine::Machine(const KvmSystem& kvm, uint64_t ram_size, int cpus)
+Machine::Machine(const KvmSystem& kvm, uint64_t ram_size, int cpus, bool own_time)
     : vm_(KvmVm::Create(kvm)), memory_(kRamBase, ram_size) {
   vm_.SetUserMemoryRegion(0, kRamBase, memory_.host(), memory_.size());
+  // Before the vCPUs: KVM sets their counter access and ISA up at creation.
+  if (own_time && vm_.CheckExtension(kCapRiscvUserTime) > 0) {
+    kvm_enable_cap cap{};
+    cap.cap = kCapRiscvUserTime;
+    if (ioctl(vm_.fd(), KVM_ENABLE_CAP, &cap) < 0) ThrowErrno("KVM_ENABLE_CAP(RISCV_USER_TIME)");
+    time_mechanism_ = "KVM_CAP_RISCV_USER_TIME";
+  }
   for (int i = 0; i < cpus; ++i) vcpus_.push_back(KvmVcpu::Create(vm_, i));
   for (KvmVcpu& vcpu : vcpus_) hart_ = DescribeAndTrimHart(vcpu);
 }
@@ -195,6 +212,39 @@ IrqLine Machine::ExternalInterrupt(int index) {
     irq.irq = level ? KVM_INTERRUPT_SET : KVM_INTERRUPT_UNSET;
     if (ioctl(fd, KVM_INTERRUPT, &irq) < 0) ThrowErrno("KVM_INTERRUPT");
   };
+}
+
+IrqLine Machine::TimerInterrupt(int index) {
+  KvmVcpu* vcpu = &vcpus_.at(index);
+  return [vcpu](bool level) {
+    // sip holds the external interrupt too: change only the timer bit.
+    uint64_t sip = vcpu->GetOneReg(kSip);
+    vcpu->SetOneReg(kSip, level ? sip | kSipTimer : sip & ~kSipTimer);
+  };
+}
+
+std::optional<ClockCounter> Machine::CounterRead(const kvm_run& run) {
+  if (run.exit_reason != KVM_EXIT_RISCV_CSR) return std::nullopt;
+  switch (run.riscv_csr.csr_num) {
+    case kCsrTime:
+      return ClockCounter::kTime;
+    case kCsrCycle:
+      return ClockCounter::kCycles;
+    case kCsrInstret:
+      return ClockCounter::kInstructions;
+    default:
+      return std::nullopt;
+  }
+}
+
+void Machine::CompleteCounterRead(kvm_run& run, uint64_t value) { run.riscv_csr.ret_value = value; }
+
+std::optional<uint64_t> Machine::TimerDeadline(const kvm_run& run) {
+  if (run.exit_reason != KVM_EXIT_RISCV_SBI || run.riscv_sbi.extension_id != kSbiExtTime ||
+      run.riscv_sbi.function_id != kSbiTimeSetTimer) {
+    return std::nullopt;
+  }
+  return run.riscv_sbi.args[0];
 }
 
 void Machine::SetBootRegisters(uint64_t entry, uint64_t dtb) {

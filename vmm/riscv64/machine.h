@@ -7,10 +7,12 @@
 #include <linux/kvm.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "devices/mmio_device.h"
+#include "replay/replay_vcpu.h"
 #include "vmm/guest_memory.h"
 #include "vmm/kvm.h"
 
@@ -26,7 +28,14 @@ struct HartDescription {
 
 class Machine {
  public:
-  Machine(const KvmSystem& kvm, uint64_t ram_size, int cpus);
+  // With `own_time` and a host KVM with the vmrr series, the VMM owns the
+  // guest's time (KVM_CAP_RISCV_USER_TIME, host-kvm/riscv64/).
+  Machine(const KvmSystem& kvm, uint64_t ram_size, int cpus, bool own_time);
+
+  // "KVM_CAP_RISCV_USER_TIME" when the VMM owns guest time, else "".
+  const std::string& time_mechanism() const { return time_mechanism_; }
+  // The harts' timer interrupts (VS timer, through the sip register).
+  IrqLine TimerInterrupt(int index);
 
   GuestMemory& memory() { return memory_; }
   KvmVm& vm() { return vm_; }
@@ -46,6 +55,12 @@ class Machine {
   // SBI_ERR_NOT_SUPPORTED.  Returns true for KVM_EXIT_RISCV_SBI.
   static bool HandleSbiExit(kvm_run& run);
 
+  // Exits of a guest whose time the VMM owns.
+  static std::optional<ClockCounter> CounterRead(const kvm_run& run);
+  static void CompleteCounterRead(kvm_run& run, uint64_t value);
+  // SBI TIME set_timer: its deadline.
+  static std::optional<uint64_t> TimerDeadline(const kvm_run& run);
+
  private:
   HartDescription DescribeAndTrimHart(KvmVcpu& vcpu);
 
@@ -53,6 +68,7 @@ class Machine {
   GuestMemory memory_;
   std::vector<KvmVcpu> vcpus_;
   HartDescription hart_;
+  std::string time_mechanism_;
 };
 
 }  // namespace vmrr::riscv64

@@ -1,0 +1,185 @@
+// Guest time owned by the VMM: a simulated guest reads the clock and waits
+// for its timer (WFI); the recorder answers clock reads from a GuestClock
+// without recording them, records only the idle jumps and the timer line,
+// and replay recomputes every clock value.
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "replay/fake_guest.h"
+#include "replay/guest_clock.h"
+#include "replay/recorder.h"
+#include "replay/replayer.h"
+
+namespace vmrr {
+namespace {
+
+using testing::FakeGuest;
+using testing::Op;
+using testing::OpKind;
+
+constexpr GuestClockConfig kClock{
+    .base_ticks = 5000, .instructions_per_tick = 3, .timebase_hz = 1000};
+constexpr uint64_t kLoops = 300;
+
+// main: loop { add; read clock; add; wfi; add } then off; the timer
+// handler re-arms nothing: it reads the ack register and returns.
+std::vector<Op> ClockProgram() {
+  std::vector<Op> p(testing::kHandlerPc + 4, Op{OpKind::kOff});
+  p[0] = {OpKind::kAdd, kLoops};
+  p[1] = {OpKind::kReadClock};
+  p[2] = {OpKind::kAdd, 5};
+  p[3] = {OpKind::kWfi};
+  p[4] = {OpKind::kAdd, 9};
+  p[5] = {OpKind::kDecJnz, 1};
+  p[6] = {OpKind::kOff};
+  p[testing::kHandlerPc] = {OpKind::kRead, testing::kAckReg};
+  p[testing::kHandlerPc + 1] = {OpKind::kAdd, 11};
+  p[testing::kHandlerPc + 2] = {OpKind::kIret};
+  return p;
+}
+
+struct ClockRecording {
+  std::vector<proto::Event> events;
+  proto::TraceEnd end;
+  uint64_t final_acc = 0;
+  uint64_t clock_reads = 0;
+  uint64_t idles = 0;
+};
+
+ClockRecording Record(uint32_t seed) {
+  ClockRecording rec;
+  FakeGuest guest(ClockProgram(), 0, seed);
+  Recorder recorder(
+      [&guest] {
+        return ExecutionPoint{guest.Instructions(), guest.Pc(), guest.RegistersDigest()};
+      },
+      [&rec](const proto::Event& e) { rec.events.push_back(e); });
+  GuestClock clock(kClock);
+  std::mt19937 rng(seed);
+  auto raise_if_due = [&] {
+    if (clock.Due(guest.Instructions()) && !guest.line_high()) {
+      guest.SetInterruptLine(testing::kTimerLine, true);
+      recorder.InterruptLine(testing::kTimerLine, true);
+      clock.SetDeadline(std::nullopt);
+    }
+  };
+  clock.SetDeadline(clock.Ticks(0) + 20);
+  for (;;) {
+    guest.set_kick_after(rng() % 150);
+    VcpuStop stop = guest.Run();
+    recorder.BeginStop(stop.kind == VcpuStop::Kind::kInterrupted);
+    uint64_t count = guest.Instructions();
+    switch (stop.kind) {
+      case VcpuStop::Kind::kPowerOff:
+        rec.end.set_reason("poweroff");
+        ToProto(recorder.Point(), rec.end.mutable_at());
+        rec.final_acc = guest.acc();
+        return rec;
+      case VcpuStop::Kind::kClockRead:
+        ++rec.clock_reads;
+        guest.CompleteClockRead(clock.Ticks(count));
+        break;
+      case VcpuStop::Kind::kIdle: {
+        ++rec.idles;
+        // Jump to the deadline, or a random wait when none is armed.
+        uint64_t ticks = clock.TicksToDeadline(count).value_or(rng() % 50);
+        clock.Idle(ticks);
+        recorder.Idle(ticks);
+        break;
+      }
+      case VcpuStop::Kind::kMmio:  // the ack: lower the line, arm the next tick
+        guest.SetInterruptLine(testing::kTimerLine, false);
+        recorder.InterruptLine(testing::kTimerLine, false);
+        recorder.MmioRead(stop.gpa, stop.len, 0);
+        guest.CompleteMmioRead(0);
+        if (rng() % 4 != 0) clock.SetDeadline(clock.Ticks(count) + 10 + rng() % 40);
+        break;
+      default:
+        break;
+    }
+    raise_if_due();
+    recorder.EndStop();
+  }
+}
+
+struct ClockReplay {
+  ReplayResult result;
+  uint64_t final_acc = 0;
+};
+
+ClockReplay Replay(const ClockRecording& rec, GuestClockConfig config, uint32_t seed) {
+  ClockReplay out;
+  FakeGuest guest(ClockProgram(), 0, seed);
+  GuestClock clock(config);
+  ReplayConfig rc;
+  rc.clock_read = [&clock](ClockCounter counter, uint64_t instructions) {
+    EXPECT_EQ(counter, ClockCounter::kTime);
+    return clock.Ticks(instructions);
+  };
+  rc.idle = [&clock](uint64_t ticks) { clock.Idle(ticks); };
+  size_t next = 0;
+  Replayer replayer(
+      guest,
+      [&](proto::Event* e) {
+        if (next >= rec.events.size()) return false;
+        *e = rec.events[next++];
+        return true;
+      },
+      [&]() -> const proto::TraceEnd* { return &rec.end; }, rc);
+  out.result = replayer.Run();
+  out.final_acc = guest.acc();
+  return out;
+}
+
+TEST(ClockReplayTest, ClockReadsAreRecomputedNotRecorded) {
+  for (uint32_t seed = 1; seed <= 20; ++seed) {
+    ClockRecording rec = Record(seed);
+    ASSERT_GT(rec.clock_reads, 0u);
+    ASSERT_EQ(rec.idles, kLoops);
+    size_t idle_events = 0;
+    for (const proto::Event& e : rec.events) {
+      EXPECT_FALSE(e.has_mmio_read() && e.mmio_read().gpa() != testing::kAckReg);
+      idle_events += e.has_idle() ? 1 : 0;
+    }
+    EXPECT_EQ(idle_events, kLoops);
+    ClockReplay replay = Replay(rec, kClock, seed + 100);
+    EXPECT_EQ(replay.result.kind, ReplayResult::Kind::kFinished) << replay.result.report;
+    EXPECT_EQ(replay.final_acc, rec.final_acc) << "seed " << seed;
+  }
+}
+
+TEST(ClockReplayTest, RecordsDifferWithTheSeed) {
+  EXPECT_NE(Record(1).final_acc, Record(2).final_acc);
+}
+
+TEST(ClockReplayTest, AnotherTimeBaseDiverges) {
+  ClockRecording rec = Record(7);
+  GuestClockConfig other = kClock;
+  other.base_ticks += 1;
+  ClockReplay replay = Replay(rec, other, 7);
+  EXPECT_EQ(replay.result.kind, ReplayResult::Kind::kDiverged);
+  EXPECT_NE(replay.result.report.find("not where the recording was"), std::string::npos)
+      << replay.result.report;
+}
+
+TEST(ClockReplayTest, WithoutAClockTheReadIsReported) {
+  ClockRecording rec = Record(3);
+  FakeGuest guest(ClockProgram(), 0, 3);
+  size_t next = 0;
+  Replayer replayer(
+      guest,
+      [&](proto::Event* e) {
+        if (next >= rec.events.size()) return false;
+        *e = rec.events[next++];
+        return true;
+      },
+      [&]() -> const proto::TraceEnd* { return &rec.end; }, ReplayConfig{});
+  ReplayResult result = replayer.Run();
+  EXPECT_EQ(result.kind, ReplayResult::Kind::kDiverged);
+  EXPECT_NE(result.report.find("counter only a VMM that owns time"), std::string::npos)
+      << result.report;
+}
+
+}  // namespace
+}  // namespace vmrr
