@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# rig-arches: riscv64
+# Guest time on a host with the vmrr KVM series (tools/rig --host-kvm
+# patched): doctor reports host time control; a Linux record owns guest time
+# (inspect: "mode deterministic", the record's guest-time summary line,
+# set_timer hypercalls, no best-effort warning); its replay on a stock host is refused with a
+# clear message (exit 2); the stock host's doctor says best-effort and its
+# record warns.
+set -u
+arch="$1"
+here="$(cd "$(dirname "$0")" && pwd)"
+source "$here/../../tools/lib.sh"
+fail() { echo "FAIL: $*"; exit 1; }
+share="$(mktemp -d)"
+trap 'rm -rf "$share"' EXIT
+
+"$VMRR_REPO/tools/rig" "$arch" --host-kvm patched --share "$share" -- \
+  'vmrr doctor --json > /share/doctor.json;
+   vmrr record -o /share/l.vmrr --kernel /guest/Image --initrd /guest/initrd.img \
+     --disk /guest/rootfs.img --append "vmrr.workload=entropy quiet" --seed 7 \
+     --max-instructions 1500000000 > /share/record.out 2> /share/record.err;
+   echo $? > /share/record.rc;
+   vmrr inspect /share/l.vmrr > /share/inspect.txt' || fail "the patched rig run failed"
+jq() { in_chroot jq "$@" <"$share/doctor.json"; }
+[ "$(jq -r .host_time_control)" = true ] || fail "doctor: no host time control: $(jq -r .host_time_note)"
+grep -q "KVM_CAP_RISCV_USER_TIME" <<<"$(jq -r .host_time_note)" || fail "doctor note: $(jq -r .host_time_note)"
+[ "$(cat "$share/record.rc")" = 5 ] || fail "record exited $(cat "$share/record.rc"): $(tail -3 "$share/record.err")"
+grep -q "guest time owned by vmrr: .* counter reads" "$share/record.err" ||
+  fail "no guest-time summary: $(tail -3 "$share/record.err")"
+grep -q "best-effort" "$share/record.err" && fail "record warned best-effort on the patched host"
+grep -q "mode *deterministic" "$share/inspect.txt" || fail "inspect: $(cat "$share/inspect.txt")"
+# The guest arms its timer through SBI set_timer: hypercalls the VMM answers.
+grep -q "hypercall:" "$share/inspect.txt" || fail "no set_timer hypercalls: $(cat "$share/inspect.txt")"
+echo "ok: patched host: $(grep 'guest time owned' "$share/record.err")"
+
+"$VMRR_REPO/tools/rig" "$arch" --no-build --share "$share" -- \
+  'vmrr doctor --json > /share/doctor-stock.json;
+   vmrr replay /share/l.vmrr > /dev/null 2> /share/replay.err; echo $? > /share/replay.rc;
+   vmrr record -o /share/s.vmrr --kernel /guest/payloads/irqmix 2> /share/stock-record.err > /dev/null' ||
+  fail "the stock rig run failed"
+[ "$(in_chroot jq -r .host_time_control < "$share/doctor-stock.json")" = false ] ||
+  fail "the stock host claims host time control"
+[ "$(in_chroot jq -r .verdict < "$share/doctor-stock.json")" = BEST_EFFORT ] ||
+  fail "stock doctor verdict: $(in_chroot jq -r .verdict < "$share/doctor-stock.json")"
+[ "$(cat "$share/replay.rc")" = 2 ] || fail "replay on a stock host exited $(cat "$share/replay.rc")"
+grep -q "cannot hand guest time to vmrr" "$share/replay.err" || fail "replay message: $(cat "$share/replay.err")"
+grep -q "best-effort" "$share/stock-record.err" || fail "no best-effort warning on the stock host"
+echo "ok: stock host: replay refused ($(tail -1 "$share/replay.err" | cut -c1-100)...)"
