@@ -56,8 +56,11 @@ bool RecordedTime::HandleExit(kvm_run& run) {
   }
   if (std::optional<uint64_t> deadline = platform_.TimerDeadline(run)) {
     ++counts_.timer_sets;
+    // All ones stops the timer (Linux's shutdown): no deadline, so stops
+    // need not read the counter for it.
     uint64_t jitter = jitter_() % max_jitter_ticks_;
-    clock_.SetDeadline(*deadline > UINT64_MAX - jitter ? UINT64_MAX : *deadline + jitter);
+    clock_.SetDeadline(*deadline > UINT64_MAX - jitter ? std::nullopt
+                                                       : std::optional(*deadline + jitter));
     // Arming the timer clears its pending interrupt (SBI TIME).
     if (timer_high_) {
       timer_(false);
