@@ -5,10 +5,17 @@ arch="$1"
 rig="$(dirname "$0")/../../tools/rig"
 fail() { echo "FAIL: $*"; exit 1; }
 
-msg="$("$rig" "$arch" --host-kvm patched -- true 2>&1)"
+msg="$("$rig" "$arch" --host-kvm bogus -- true 2>&1)"
 rc=$?
-[ $rc = 120 ] || fail "--host-kvm patched exited $rc, expected 120"
-case "$msg" in *"not built yet"*) ;; *) fail "unclear message: $msg" ;; esac
+[ $rc = 120 ] || fail "--host-kvm bogus exited $rc, expected 120"
+case "$msg" in *"must be stock or patched"*) ;; *) fail "unclear message: $msg" ;; esac
+# The arm64 series is not written yet (issue 7); riscv64's is (tests/rig/host_time.sh).
+if [ "$arch" = arm64 ]; then
+  msg="$("$rig" "$arch" --host-kvm patched -- true 2>&1)"
+  rc=$?
+  [ $rc = 120 ] || fail "--host-kvm patched exited $rc on arm64, expected 120"
+  case "$msg" in *"not written yet"*) ;; *) fail "unclear message: $msg" ;; esac
+fi
 
 msg="$("$rig" "$arch" --share /nonexistent -- true 2>&1)"
 [ $? = 120 ] || fail "--share of a missing folder did not fail with 120"
@@ -16,4 +23,4 @@ msg="$("$rig" "$arch" --share /nonexistent -- true 2>&1)"
 "$rig" "$arch" --no-build --timeout 3 -- 'sleep 1000' 2>/dev/null
 rc=$?
 [ $rc = 124 ] || fail "--timeout 3 exited $rc, expected 124"
-echo "ok: patched=120, bad share=120, timeout=124"
+echo "ok: bad --host-kvm=120, bad share=120, timeout=124"
