@@ -1,7 +1,9 @@
 // Guest time owned by the VMM: a simulated guest reads the clock and waits
-// for its timer (WFI); the recorder answers clock reads from a GuestClock
-// without recording them, records only the idle jumps and the timer line,
-// and replay recomputes every clock value.
+// for its timer (WFI); the recorder answers clock reads from a GuestClock,
+// records each read as a point without its value, the idle jumps and the
+// timer line, and replay recomputes every clock value -- from the
+// recording's counts, so a count skew (a retried store-conditional) changes
+// nothing the guest sees.
 #include <gtest/gtest.h>
 
 #include <random>
@@ -47,7 +49,9 @@ struct ClockRecording {
   uint64_t idles = 0;
 };
 
-ClockRecording Record(uint32_t seed) {
+// `kicks`: the recorder also interrupts the guest at random points
+// (asynchronous timer raises).
+ClockRecording Record(uint32_t seed, bool kicks = true) {
   ClockRecording rec;
   FakeGuest guest(ClockProgram(), 0, seed);
   Recorder recorder(
@@ -66,7 +70,7 @@ ClockRecording Record(uint32_t seed) {
   };
   clock.SetDeadline(clock.Ticks(0) + 20);
   for (;;) {
-    guest.set_kick_after(rng() % 150);
+    guest.set_kick_after(kicks ? rng() % 150 : UINT64_MAX);
     VcpuStop stop = guest.Run();
     recorder.BeginStop(stop.kind == VcpuStop::Kind::kInterrupted);
     uint64_t count = guest.Instructions();
@@ -79,6 +83,7 @@ ClockRecording Record(uint32_t seed) {
       case VcpuStop::Kind::kClockRead:
         ++rec.clock_reads;
         guest.CompleteClockRead(clock.Ticks(count));
+        recorder.ClockRead(static_cast<uint32_t>(ClockCounter::kTime));
         break;
       case VcpuStop::Kind::kIdle: {
         ++rec.idles;
@@ -108,9 +113,12 @@ struct ClockReplay {
   uint64_t final_acc = 0;
 };
 
-ClockReplay Replay(const ClockRecording& rec, GuestClockConfig config, uint32_t seed) {
+// The ADD before the WFI retries (count skew) one time in `noise_one_in`.
+ClockReplay Replay(const ClockRecording& rec, GuestClockConfig config, uint32_t seed,
+                   uint32_t noise_one_in = 0, uint64_t noise_extra = 0) {
   ClockReplay out;
   FakeGuest guest(ClockProgram(), 0, seed);
+  guest.set_retry_noise(5, noise_one_in, noise_extra);
   GuestClock clock(config);
   ReplayConfig rc;
   rc.clock_read = [&clock](ClockCounter counter, uint64_t instructions) {
@@ -132,17 +140,21 @@ ClockReplay Replay(const ClockRecording& rec, GuestClockConfig config, uint32_t 
   return out;
 }
 
-TEST(ClockReplayTest, ClockReadsAreRecomputedNotRecorded) {
+TEST(ClockReplayTest, ClockReadsAreRecomputedFromTheirRecordedPoints) {
   for (uint32_t seed = 1; seed <= 20; ++seed) {
     ClockRecording rec = Record(seed);
     ASSERT_GT(rec.clock_reads, 0u);
     ASSERT_EQ(rec.idles, kLoops);
     size_t idle_events = 0;
+    size_t clock_events = 0;
     for (const proto::Event& e : rec.events) {
       EXPECT_FALSE(e.has_mmio_read() && e.mmio_read().gpa() != testing::kAckReg);
       idle_events += e.has_idle() ? 1 : 0;
+      clock_events += e.has_clock_read() ? 1 : 0;
+      EXPECT_FALSE(e.has_clock_read() && e.asynchronous());
     }
     EXPECT_EQ(idle_events, kLoops);
+    EXPECT_EQ(clock_events, rec.clock_reads);
     ClockReplay replay = Replay(rec, kClock, seed + 100);
     EXPECT_EQ(replay.result.kind, ReplayResult::Kind::kFinished) << replay.result.report;
     EXPECT_EQ(replay.final_acc, rec.final_acc) << "seed " << seed;
@@ -179,6 +191,33 @@ TEST(ClockReplayTest, WithoutAClockTheReadIsReported) {
   EXPECT_EQ(result.kind, ReplayResult::Kind::kDiverged);
   EXPECT_NE(result.report.find("counter only a VMM that owns time"), std::string::npos)
       << result.report;
+}
+
+TEST(ClockReplayTest, ACountSkewAtExitsIsAbsorbedAndTheGuestSeesTheRecordedTime) {
+  for (uint32_t seed = 1; seed <= 10; ++seed) {
+    ClockRecording rec = Record(seed, /*kicks=*/false);
+    // The retried sequence adds 4 instructions now and then: the replay
+    // runs ahead of the recording's counts by more and more.
+    ClockReplay replay = Replay(rec, kClock, seed, 7, 4);
+    EXPECT_EQ(replay.result.kind, ReplayResult::Kind::kFinished) << replay.result.report;
+    EXPECT_GT(replay.result.skews, 0u);
+    EXPECT_GT(replay.result.max_skew, 4u);  // skews add up, each within the window
+    EXPECT_EQ(replay.final_acc, rec.final_acc) << "seed " << seed;
+  }
+}
+
+TEST(ClockReplayTest, ASkewBeyondTheWindowDiverges) {
+  ClockRecording rec = Record(4, /*kicks=*/false);
+  ClockReplay replay = Replay(rec, kClock, 4, 7, Replayer::kMaxSkew + 1);
+  EXPECT_EQ(replay.result.kind, ReplayResult::Kind::kDiverged);
+  EXPECT_EQ(replay.result.skews, 0u);
+}
+
+TEST(ClockReplayTest, WithoutRetriesThereIsNoSkew) {
+  ClockRecording rec = Record(5);
+  ClockReplay replay = Replay(rec, kClock, 5);
+  EXPECT_EQ(replay.result.kind, ReplayResult::Kind::kFinished) << replay.result.report;
+  EXPECT_EQ(replay.result.skews, 0u);
 }
 
 }  // namespace

@@ -109,6 +109,10 @@ bool FakeGuest::Execute(uint64_t stop_at, bool one_step) {
       case OpKind::kAdd:
         acc_ = acc_ * 31 + op.arg + (in_handler_ ? saved_pc_ : 0);
         ++pc_;
+        if (noise_one_in_ != 0 && op.arg == noise_arg_ && noise_rng_() % noise_one_in_ == 0) {
+          count_ += noise_extra_;
+          ++noise_events_;
+        }
         break;
       case OpKind::kLoadMem:
         acc_ = acc_ * 31 + memory_[op.arg] + memory_[op.arg + 600];

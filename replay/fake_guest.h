@@ -55,6 +55,16 @@ class FakeGuest : public ReplayVcpu {
   bool WriteMemory(uint64_t gpa, const std::string& data) override;
   uint64_t MemoryDigest(uint64_t* pages) override;
 
+  // Count skew, as a store-conditional that failed and ran again: after an
+  // ADD of `arg`, one time in `one_in` the count grows by `extra` more
+  // instructions with nothing else changed.
+  void set_retry_noise(uint64_t arg, uint32_t one_in, uint64_t extra) {
+    noise_arg_ = arg;
+    noise_one_in_ = one_in;
+    noise_extra_ = extra;
+  }
+  uint64_t noise_events() const { return noise_events_; }
+
   uint64_t acc() const { return acc_; }
   bool line_high() const { return line_; }
 
@@ -76,6 +86,11 @@ class FakeGuest : public ReplayVcpu {
   uint64_t pending_value_ = 0;
   VcpuStop last_exit_;
   uint64_t kick_after_ = UINT64_MAX;
+  uint64_t noise_arg_ = 0;
+  uint32_t noise_one_in_ = 0;
+  uint64_t noise_extra_ = 0;
+  uint64_t noise_events_ = 0;
+  std::mt19937_64 noise_rng_{12345};
   std::vector<uint8_t> memory_ = std::vector<uint8_t>(4096, 0);
   std::vector<uint8_t> digested_ = std::vector<uint8_t>(4096, 0);
 };

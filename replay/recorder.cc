@@ -126,4 +126,11 @@ void Recorder::Idle(uint64_t ticks) {
   Emit(event);
 }
 
+void Recorder::ClockRead(uint32_t counter) {
+  FlushMemoryWrite();
+  proto::Event event = NewEvent();
+  event.mutable_clock_read()->set_counter(counter);
+  Emit(event);
+}
+
 }  // namespace vmrr

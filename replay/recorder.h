@@ -41,6 +41,8 @@ class Recorder {
   void MemoryDigest(uint64_t digest, uint64_t pages);
   // The guest idled (WFI) and its clock jumped `ticks` forward.
   void Idle(uint64_t ticks);
+  // The guest read a VMM-owned counter (`counter` is a ClockCounter).
+  void ClockRead(uint32_t counter);
   // Writes out a pending memory write (call before the vCPU runs again).
   void EndStop();
 

@@ -2,12 +2,15 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 
 #include "replay/recorder.h"
 
 namespace vmrr {
 
 namespace {
+
+constexpr uint64_t kWatchdogFloor = uint64_t{1} << 18;
 
 const char* StopName(VcpuStop::Kind kind) {
   switch (kind) {
@@ -57,6 +60,8 @@ std::string Replayer::Describe(const proto::Event& event) {
       return "memory digest" + where;
     case proto::Event::kIdle:
       return "idle, " + std::to_string(event.idle().ticks()) + " ticks" + where;
+    case proto::Event::kClockRead:
+      return "counter read (" + std::to_string(event.clock_read().counter()) + ")" + where;
     default:
       return "an event of unknown kind";
   }
@@ -86,8 +91,25 @@ ExecutionPoint Replayer::PointNow() {
   return {vcpu_.Instructions(), vcpu_.Pc(), vcpu_.RegistersDigest()};
 }
 
+uint64_t Replayer::Target(const proto::ExecutionPoint& recorded) const {
+  return recorded.instructions() + static_cast<uint64_t>(skew_);
+}
+
 bool Replayer::SamePlace(const proto::ExecutionPoint& recorded, const ExecutionPoint& now) const {
-  return recorded.instructions() == now.instructions && recorded.pc() == now.pc;
+  return Target(recorded) == now.instructions && recorded.pc() == now.pc;
+}
+
+bool Replayer::AbsorbSkew(const proto::ExecutionPoint& recorded, const ExecutionPoint& now) {
+  uint64_t target = Target(recorded);
+  uint64_t off = now.instructions > target ? now.instructions - target : target - now.instructions;
+  if (off == 0 || off > kMaxSkew || recorded.pc() != now.pc ||
+      recorded.regs_digest() != now.regs_digest) {
+    return false;
+  }
+  skew_ = static_cast<int64_t>(now.instructions - recorded.instructions());
+  ++result_.skews;
+  result_.max_skew = std::max(result_.max_skew, static_cast<uint64_t>(std::abs(skew_)));
+  return true;
 }
 
 ReplayResult Replayer::Run() {
@@ -115,16 +137,20 @@ ReplayResult Replayer::Run() {
 // The next event happens at a guest exit: run to it.
 Replayer::Step Replayer::RunToNextEvent() { return RunToExitAt(next_.at(), "this event's exit"); }
 
-// Runs freely to an exit expected at `at`, with an overflow one instruction
-// past its count as a watchdog for a guest that misses it.
+// Runs freely to an exit expected at `at`, with an overflow past its count
+// as a watchdog for a guest that misses it.  The watchdog is never closer
+// than kWatchdogFloor instructions: a near overflow is costly (under QEMU,
+// every instruction the host runs with it armed; research/riscv64.md), and
+// a guest past its exit is caught at its next stop all the same.
 Replayer::Step Replayer::RunToExitAt(const proto::ExecutionPoint& at, const std::string& what) {
-  uint64_t target = at.instructions();
+  uint64_t latest = Target(at) + kMaxSkew;  // the exit may come a count skew late
   uint64_t now = vcpu_.Instructions();
-  if (now > target) return Diverge("the guest ran past " + what, &at, PointNow());
-  if (vcpu_.RunWithOverflow(target + 1 - now) == SteppableVcpu::Stop::kExit) {
+  if (now > latest) return Diverge("the guest ran past " + what, &at, PointNow());
+  if (vcpu_.RunWithOverflow(std::max(latest + 1 - now, kWatchdogFloor)) ==
+      SteppableVcpu::Stop::kExit) {
     return HandleExit(vcpu_.LastExit());
   }
-  if (vcpu_.Instructions() > target) return Diverge("the guest ran past " + what, &at, PointNow());
+  if (vcpu_.Instructions() > latest) return Diverge("the guest ran past " + what, &at, PointNow());
   return Step::kContinue;  // a signal
 }
 
@@ -132,7 +158,7 @@ Replayer::Step Replayer::RunToAsynchronous() {
   bool arrived = false;
   Step step = Arrive(next_.at(), "this point", &arrived);
   if (!arrived) return step;
-  ExecutionPoint now = FromProto(next_.at());
+  ExecutionPoint now = PointNow();
   ++result_.stops;
   result_.max_steps_per_stop = std::max(result_.max_steps_per_stop, steps_this_stop_);
   steps_this_stop_ = 0;
@@ -149,7 +175,7 @@ Replayer::Step Replayer::RunToAsynchronous() {
 Replayer::Step Replayer::Arrive(const proto::ExecutionPoint& at, const std::string& what,
                                 bool* arrived) {
   *arrived = false;
-  uint64_t target = at.instructions();
+  uint64_t target = Target(at);
   RunToPointResult r = RunToPoint(vcpu_, config_.skid_margin).Run(target);
   result_.steps += r.steps;
   steps_this_stop_ += r.steps;
@@ -176,7 +202,7 @@ Replayer::Step Replayer::Arrive(const proto::ExecutionPoint& at, const std::stri
     }
     return Diverge("the guest is not at " + what, &at, before);
   }
-  if (FromProto(at) != now) return Diverge("the guest is not at " + what, &at, now);
+  if (at.regs_digest() != now.regs_digest) return Diverge("the guest is not at " + what, &at, now);
   *arrived = true;
   return Step::kContinue;
 }
@@ -197,7 +223,7 @@ Replayer::Step Replayer::RunToEnd() {
   bool arrived = false;
   Step step = Arrive(end->at(), "the point where the recording stopped (" + reason + ")", &arrived);
   if (!arrived) return step;
-  ExecutionPoint now = FromProto(end->at());
+  ExecutionPoint now = PointNow();
   return Finish(ReplayResult::Kind::kFinished,
                 "replayed " + std::to_string(result_.events) + " events up to instruction " +
                     std::to_string(now.instructions) + ", where the recording stopped (" + reason +
@@ -223,7 +249,10 @@ Replayer::Step Replayer::HandleExit(const VcpuStop& stop) {
                           std::to_string(result_.events) + " events it holds; the guest then " +
                           what);
       }
-      if (end->reason() != what || FromProto(end->at()) != now) {
+      bool there = end->reason() == what &&
+                   ((SamePlace(end->at(), now) && end->at().regs_digest() == now.regs_digest) ||
+                    AbsorbSkew(end->at(), now));
+      if (!there) {
         return Diverge("the guest stopped (" + what + "); the recording ended with " +
                            end->reason() + " elsewhere",
                        &end->at(), now);
@@ -240,36 +269,42 @@ Replayer::Step Replayer::HandleExit(const VcpuStop& stop) {
     case VcpuStop::Kind::kHypercall:
       break;
   }
-  uint64_t count = vcpu_.Instructions();
   bool is_read = stop.kind == VcpuStop::Kind::kMmio && !stop.is_write;
-  if (stop.kind == VcpuStop::Kind::kClockRead ||
-      (stop.kind == VcpuStop::Kind::kMmio && stop.is_write)) {
-    // Exits nothing recorded answers: a clock read is computed again.
-    if (stop.kind == VcpuStop::Kind::kClockRead) {
-      if (!config_.clock_read) {
-        return Diverge("the guest read a counter only a VMM that owns time answers", nullptr,
-                       PointNow());
-      }
-      vcpu_.CompleteClockRead(config_.clock_read(static_cast<ClockCounter>(stop.function), count));
-    } else if (config_.mmio_write) {
-      config_.mmio_write(stop.gpa, stop.write_value, stop.len);
+  bool is_clock = stop.kind == VcpuStop::Kind::kClockRead;
+  if (stop.kind == VcpuStop::Kind::kMmio && stop.is_write) {
+    // Nothing recorded answers a write; the side effects a device had there
+    // (an interrupt, a memory write) are the next events, at this exit.
+    if (config_.mmio_write) config_.mmio_write(stop.gpa, stop.write_value, stop.len);
+    if (!have_next_ || next_.asynchronous()) return Step::kContinue;
+    uint64_t count = vcpu_.Instructions();
+    uint64_t target = Target(next_.at());
+    if (count > target + kMaxSkew) {
+      return Diverge("the guest ran past this event's exit", &next_.at(), PointNow());
     }
-    if (have_next_ && !next_.asynchronous()) {
-      if (count > next_.at().instructions()) {
-        return Diverge("the guest ran past this event's exit", &next_.at(), PointNow());
-      }
-      if (count == next_.at().instructions()) return ApplyEventsAtExit(PointNow());
+    if (count == target) return ApplyEventsAtExit(PointNow());
+    if (count + kMaxSkew >= target) {
+      // Within a count skew: it is this event's exit if PC and registers say so.
+      ExecutionPoint now = PointNow();
+      if (AbsorbSkew(next_.at(), now)) return ApplyEventsAtExit(now);
     }
     return Step::kContinue;
   }
-  // A read or a hypercall: the trace's next event must answer it, here.
+  // A read, a hypercall or a counter read: the trace's next event must
+  // answer it, here.
   ExecutionPoint now = PointNow();
+  ResyncAtExit(now);
   if (ApplyEventsAtExit(now) == Step::kDone) return Step::kDone;
   std::string what =
       is_read ? "the guest read " + std::to_string(stop.len) + " bytes of MMIO at " + Hex(stop.gpa)
-              : "the guest made hypercall " + Hex(stop.function);
+      : is_clock ? "the guest read counter " + std::to_string(stop.function)
+                 : "the guest made hypercall " + Hex(stop.function);
+  if (is_clock && !config_.clock_read) {
+    return Diverge("the guest read a counter only a VMM that owns time answers", nullptr, now);
+  }
   bool matches = have_next_ && !next_.asynchronous() &&
-                 (is_read ? next_.has_mmio_read() : next_.has_hypercall());
+                 (is_read    ? next_.has_mmio_read()
+                  : is_clock ? next_.has_clock_read()
+                             : next_.has_hypercall());
   if (!matches) {
     if (!have_next_) return Diverge(what + " after the last recorded event", nullptr, now);
     return Diverge(what + " instead", &next_.at(), now);
@@ -282,6 +317,16 @@ Replayer::Step Replayer::HandleExit(const VcpuStop& stop) {
                      &next_.at(), now);
     }
     vcpu_.CompleteMmioRead(next_.mmio_read().value());
+  } else if (is_clock) {
+    if (next_.clock_read().counter() != stop.function) {
+      return Diverge(
+          what + "; the recording read counter " + std::to_string(next_.clock_read().counter()),
+          &next_.at(), now);
+    }
+    // The recording's count, not this replay's: a count skew must not
+    // change what the guest reads.
+    vcpu_.CompleteClockRead(
+        config_.clock_read(static_cast<ClockCounter>(stop.function), next_.at().instructions()));
   } else {
     if (next_.hypercall().function() != stop.function) {
       return Diverge(what + "; the recording made " + Hex(next_.hypercall().function()),
@@ -297,6 +342,7 @@ Replayer::Step Replayer::HandleExit(const VcpuStop& stop) {
 // its clock jumped here.
 Replayer::Step Replayer::HandleIdle() {
   ExecutionPoint now = PointNow();
+  ResyncAtExit(now);
   if (ApplyEventsAtExit(now) == Step::kDone) return Step::kDone;
   if (!have_next_ || next_.asynchronous() || !next_.has_idle()) {
     return Diverge("the guest waited for an interrupt (WFI) where the recording did not",
@@ -310,7 +356,7 @@ Replayer::Step Replayer::HandleIdle() {
 
 Replayer::Step Replayer::ApplyEventsAtExit(const ExecutionPoint& now) {
   while (have_next_ && !next_.asynchronous() && !next_.has_mmio_read() && !next_.has_hypercall() &&
-         !next_.has_idle() && SamePlace(next_.at(), now)) {
+         !next_.has_idle() && !next_.has_clock_read() && SamePlace(next_.at(), now)) {
     if (CheckPoint(next_, now) == Step::kDone) return Step::kDone;
     if (ApplyEvent(next_) == Step::kDone) return Step::kDone;
     Consume();
@@ -360,8 +406,15 @@ Replayer::Step Replayer::ApplyEvent(const proto::Event& event) {
   }
 }
 
+void Replayer::ResyncAtExit(const ExecutionPoint& now) {
+  if (have_next_ && !next_.asynchronous() && !SamePlace(next_.at(), now)) {
+    AbsorbSkew(next_.at(), now);
+  }
+}
+
 Replayer::Step Replayer::CheckPoint(const proto::Event& event, const ExecutionPoint& now) {
-  if (FromProto(event.at()) != now) {
+  bool same = SamePlace(event.at(), now) && event.at().regs_digest() == now.regs_digest;
+  if (!same && (event.asynchronous() || !AbsorbSkew(event.at(), now))) {
     return Diverge("the guest is not where the recording was at this event", &event.at(), now);
   }
   last_match_ = now;
@@ -379,6 +432,11 @@ Replayer::Step Replayer::Diverge(const std::string& what, const proto::Execution
   std::string report = result_.message + "\n";
   if (expected != nullptr) report += "  expected: " + ToString(FromProto(*expected)) + "\n";
   report += "  actual:   " + ToString(actual) + "\n";
+  if (skew_ != 0) {
+    report += "  count skew: replay was " + std::to_string(skew_) +
+              " instructions off the recording's counts (absorbed " +
+              std::to_string(result_.skews) + " times)\n";
+  }
   report += last_match_ ? "  last matching point: event " + std::to_string(last_match_index_) +
                               " at " + ToString(*last_match_)
                         : std::string("  last matching point: none (before the first event)");

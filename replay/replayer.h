@@ -47,10 +47,22 @@ struct ReplayResult {
   uint64_t steps = 0;
   uint64_t max_steps_per_stop = 0;
   uint64_t instructions = 0;  // where the guest is at the end
+  // Count skews absorbed at exits (see Replayer), and the largest skew.
+  uint64_t skews = 0;
+  uint64_t max_skew = 0;
 };
 
+// Count skew: between two exits a replayed guest may retire a few
+// instructions more or fewer than it did when recorded, with the same
+// result -- a store-conditional (LR/SC, LDXR/STXR) failed because the host
+// interrupted the guest inside the sequence, and the loop ran again.  At an
+// exit whose PC and registers match the recording within kMaxSkew
+// instructions, replay takes the new difference and goes on; events
+// further on are expected at their recorded count plus that difference.
 class Replayer {
  public:
+  static constexpr uint64_t kMaxSkew = 256;
+
   // `next_event` yields the events in order (false: no more); `end` is the
   // trace's end record, or null for a cut trace (called once events ran out).
   Replayer(ReplayVcpu& vcpu, std::function<bool(proto::Event*)> next_event,
@@ -76,7 +88,14 @@ class Replayer {
   Step ApplyEvent(const proto::Event& event);
   // Point of the vCPU now (PC and registers read only when `count` matters).
   ExecutionPoint PointNow();
+  // Where a recorded count is in this replay (the count skew applied).
+  uint64_t Target(const proto::ExecutionPoint& recorded) const;
   bool SamePlace(const proto::ExecutionPoint& recorded, const ExecutionPoint& now) const;
+  // At an exit: true when `now` is the recorded point up to a count skew
+  // within kMaxSkew, which then becomes the replay's skew.
+  bool AbsorbSkew(const proto::ExecutionPoint& recorded, const ExecutionPoint& now);
+  // At an exit the next event belongs to: takes up a count skew first.
+  void ResyncAtExit(const ExecutionPoint& now);
   Step CheckPoint(const proto::Event& event, const ExecutionPoint& now);
   Step Diverge(const std::string& what, const proto::ExecutionPoint* expected,
                const ExecutionPoint& actual);
@@ -97,6 +116,7 @@ class Replayer {
   std::optional<ExecutionPoint> last_match_;
   uint64_t last_match_index_ = 0;
   uint64_t steps_this_stop_ = 0;
+  int64_t skew_ = 0;  // replay's count minus the recording's
 };
 
 }  // namespace vmrr

@@ -14,7 +14,8 @@
 namespace vmrr {
 
 inline constexpr char kTraceMagic[] = "vmrr-trace";
-inline constexpr uint32_t kTraceFormatVersion = 1;
+// 2: traces whose guest time the VMM owned hold a ClockRead event per counter read.
+inline constexpr uint32_t kTraceFormatVersion = 2;
 
 class TraceWriter {
  public:

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <fstream>
 #include <random>
+#include <thread>
 
 #include "devices/mmio_access.h"
 #include "replay/recorder.h"
@@ -19,6 +20,7 @@
 #include "vmm/guest_platform.h"
 #include "vmm/guest_session.h"
 #include "vmm/recorded_time.h"
+#include "vmm/scripted_input.h"
 
 namespace vmrr {
 
@@ -80,6 +82,11 @@ class RecordingObserver : public RunObserver {
         last_status_(last_digest_) {}
 
   void OnStop(bool interrupted) override {
+    if (options_.stop_jitter_us) {
+      // Testing: the host is slow here, so later stops land elsewhere.
+      std::this_thread::sleep_for(
+          std::chrono::microseconds(jitter_() % (options_.stop_jitter_us + 1)));
+    }
     recorder_.BeginStop(interrupted);
     if (!interrupted) return;
     auto now = std::chrono::steady_clock::now();
@@ -135,6 +142,7 @@ class RecordingObserver : public RunObserver {
   bool limit_hit_ = false;
   bool status_shown_ = false;
   std::function<void()> before_run_;
+  std::mt19937_64 jitter_{std::random_device{}()};
 };
 
 constexpr const char* kBestEffortWarning =
@@ -243,7 +251,15 @@ RecordResult RecordGuest(const RecordOptions& options) {
 
   Console console(STDIN_FILENO, STDOUT_FILENO);
   VerdictWatcher verdict;
-  console.set_output_tap([&verdict](uint8_t byte) { verdict.Feed(byte); });
+  std::optional<ScriptedInput> script;
+  if (!options.input_file.empty()) {
+    script =
+        ScriptedInput::FromFile(options.input_file, *run.seed, std::chrono::steady_clock::now());
+  }
+  console.set_output_tap([&verdict, &script](uint8_t byte) {
+    verdict.Feed(byte);
+    if (script) script->SawOutput(byte, std::chrono::steady_clock::now());
+  });
   MmioBus bus;
   LineFactory recorded_line = [&recorder, &platform](uint32_t id) -> IrqLine {
     IrqLine real = platform->Line(id);
@@ -289,10 +305,11 @@ RecordResult RecordGuest(const RecordOptions& options) {
   RunLoopConfig config;
   if (run.timeout_seconds) config.timeout = std::chrono::seconds(*run.timeout_seconds);
   Uart16550& uart = *devices.uart;
-  config.console_input = [&recorder, &uart](const uint8_t* data, size_t len) {
+  auto type_input = [&recorder, &uart](const uint8_t* data, size_t len) {
     recorder.ConsoleInput(data, len);
     uart.PushInput(data, len);
   };
+  config.console_input = type_input;
   config.arch_exit = [&platform, &recorder, &time](kvm_run& r) {
     if (time && time->HandleExit(r)) return true;
     uint64_t function = 0;
@@ -301,9 +318,26 @@ RecordResult RecordGuest(const RecordOptions& options) {
     recorder.Hypercall(function, values);
     return true;
   };
+  if (script && time) {
+    // Idle waits in host time only while a line is about to be typed.
+    time->set_input_pending([&script] { return script->next_due().has_value(); });
+  }
   TestDevice* test = devices.test_device;
-  config.poll_devices = [test] { test->PollHostTime(); };
-  config.next_deadline = [test] { return test->NextDeadline(); };
+  config.poll_devices = [test, &script, type_input] {
+    test->PollHostTime();
+    if (!script) return;
+    std::string typed = script->TakeDue(std::chrono::steady_clock::now());
+    if (!typed.empty()) {
+      type_input(reinterpret_cast<const uint8_t*>(typed.data()), typed.size());
+    }
+  };
+  config.next_deadline = [test, &script] {
+    std::optional<std::chrono::steady_clock::time_point> due = test->NextDeadline();
+    if (script && script->next_due() && (!due || *script->next_due() < *due)) {
+      due = script->next_due();
+    }
+    return due;
+  };
   config.observer = &observer;
   if (time) observer.set_before_run([&time] { time->BeforeRun(); });
 
@@ -320,6 +354,12 @@ RecordResult RecordGuest(const RecordOptions& options) {
   recorder.EndStop();
   writer->Finish(end);
   if (observer.status_shown()) std::fputc('\n', stderr);
+  if (script && script->lines_left() > 0) {
+    spdlog::warn("--input: {} lines were never typed{}", script->lines_left(),
+                 script->waiting_for().empty()
+                     ? std::string()
+                     : " (the guest never printed '" + script->waiting_for() + "')");
+  }
 
   result.events = writer->events();
   result.instructions = end.at().instructions();

@@ -22,6 +22,10 @@ struct RecordOptions {
   std::optional<uint64_t> max_instructions;
   std::optional<CounterEvent> counter;  // default: the platform's
   bool status_line = false;             // one updating line on stderr
+  std::string input_file;               // console input typed by script (--input); empty: stdin
+  // Testing: up to this many microseconds of host delay at every stop
+  // (VMRR_RECORD_JITTER_US), so stops land at other guest points.
+  uint64_t stop_jitter_us = 0;
 };
 
 struct RecordResult {

@@ -1,5 +1,6 @@
 #include "vmm/recorded_time.h"
 
+#include <algorithm>
 #include <thread>
 
 namespace vmrr {
@@ -52,6 +53,8 @@ bool RecordedTime::HandleExit(kvm_run& run) {
                      : *counter == ClockCounter::kCycles ? clock_.Cycles(now)
                                                          : now;
     platform_.CompleteCounterRead(run, value);
+    // A resync point for replay (proto ClockRead); the value is not stored.
+    recorder_.ClockRead(static_cast<uint32_t>(*counter));
     return true;
   }
   if (std::optional<uint64_t> deadline = platform_.TimerDeadline(run)) {
@@ -85,7 +88,8 @@ void RecordedTime::Idle() {
   std::optional<uint64_t> to_deadline = clock_.TicksToDeadline(now);
   uint64_t longest = clock_.config().timebase_hz * static_cast<uint64_t>(kLongestJump.count());
   uint64_t ticks = 0;
-  if (to_deadline && *to_deadline <= longest) {
+  bool input_coming = input_pending_ && input_pending_();
+  if (to_deadline && *to_deadline <= longest && !input_coming) {
     ticks = *to_deadline;  // nothing else can wake it sooner in guest time
   } else {
     // Waiting for input: let host time pass, and count it.
@@ -94,6 +98,8 @@ void RecordedTime::Idle() {
     auto waited = std::chrono::steady_clock::now() - start;
     ticks = clock_.TicksForNanoseconds(static_cast<uint64_t>(
         std::chrono::duration_cast<std::chrono::nanoseconds>(waited).count()));
+    // Not past the timer: it wakes the guest no later than it asked.
+    if (to_deadline) ticks = std::min(ticks, *to_deadline);
   }
   clock_.Idle(ticks);
   recorder_.Idle(ticks);

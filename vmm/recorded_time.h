@@ -37,6 +37,11 @@ class RecordedTime {
   RecordedTime(GuestPlatform& platform, GuestCounter& counter, Recorder& recorder, IrqLine timer,
                const GuestClockConfig& clock, uint64_t seed);
 
+  // While this says true (scripted console input is still to come), idling
+  // waits in host time instead of jumping to the timer deadline: input comes
+  // at host times, and a guest that jumped ahead would time out first.
+  void set_input_pending(std::function<bool()> pending) { input_pending_ = std::move(pending); }
+
   // Handles the exit if it is one of guest time's; true when handled.
   bool HandleExit(kvm_run& run);
   // At every stop, before the vCPU runs again: the timer interrupt rises
@@ -57,6 +62,7 @@ class RecordedTime {
   std::mt19937_64 jitter_;
   uint64_t max_jitter_ticks_;
   bool timer_high_ = false;
+  std::function<bool()> input_pending_;
   TimeExitCounts counts_;
 };
 

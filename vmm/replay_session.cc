@@ -73,6 +73,13 @@ ReplayResult ReplayTrace(const ReplayOptions& options) {
                     "rig: tools/rig ARCH --host-kvm patched)");
   }
   std::optional<GuestClock> clock;
+  if (owned_time && header.format_version() < 2) {
+    throw Error(ErrorKind::kInput,
+                options.trace +
+                    " was recorded by an older vmrr whose traces of VMM-owned guest "
+                    "time cannot be replayed (trace format " +
+                    std::to_string(header.format_version()) + "); record it again");
+  }
   if (owned_time) {
     if (header.time().instructions_per_tick() == 0) {
       throw Error(ErrorKind::kInput, options.trace + " is corrupt: its guest clock has no rate");

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # rig-arches: riscv64
 # Guest time on a host with the vmrr KVM series (tools/rig --host-kvm
-# patched): doctor reports host time control; a Linux record owns guest time
-# (inspect: "mode deterministic", the record's guest-time summary line,
-# set_timer hypercalls, no best-effort warning); its replay on a stock host is refused with a
-# clear message (exit 2); the stock host's doctor says best-effort and its
-# record warns.
+# patched): doctor reports host time control; a Linux record of the console
+# workload, typed by --input at random host times with the recorder's stop
+# jitter on, owns guest time (inspect: "mode deterministic", the record's
+# guest-time summary line, set_timer hypercalls, no best-effort warning) and
+# checksums each typed line; its replay in a fresh patched host exits 0 with
+# the console output byte for byte; on a stock host the replay is refused
+# with a clear message (exit 2), doctor says best-effort and record warns.
 set -u
 arch="$1"
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -14,17 +16,23 @@ fail() { echo "FAIL: $*"; exit 1; }
 share="$(mktemp -d)"
 trap 'rm -rf "$share"' EXIT
 
+printf "@wait type lines, 'end' to finish\nhello vmrr\nsecond line\n\nend\n" > "$share/input.txt"
 "$VMRR_REPO/tools/rig" "$arch" --host-kvm patched --share "$share" -- \
   'vmrr doctor --json > /share/doctor.json;
-   vmrr record -o /share/l.vmrr --kernel /guest/Image --initrd /guest/initrd.img \
-     --disk /guest/rootfs.img --append "vmrr.workload=entropy quiet" --seed 7 \
-     --max-instructions 1500000000 > /share/record.out 2> /share/record.err;
+   VMRR_RECORD_JITTER_US=200 vmrr record -o /share/l.vmrr --kernel /guest/Image \
+     --initrd /guest/initrd.img --disk /guest/rootfs.img --input /share/input.txt \
+     --append "vmrr.workload=console quiet" > /share/record.out 2> /share/record.err;
    echo $? > /share/record.rc;
    vmrr inspect /share/l.vmrr > /share/inspect.txt' || fail "the patched rig run failed"
 jq() { in_chroot jq "$@" <"$share/doctor.json"; }
 [ "$(jq -r .host_time_control)" = true ] || fail "doctor: no host time control: $(jq -r .host_time_note)"
 grep -q "KVM_CAP_RISCV_USER_TIME" <<<"$(jq -r .host_time_note)" || fail "doctor note: $(jq -r .host_time_note)"
-[ "$(cat "$share/record.rc")" = 5 ] || fail "record exited $(cat "$share/record.rc"): $(tail -3 "$share/record.err")"
+[ "$(cat "$share/record.rc")" = 0 ] || fail "record exited $(cat "$share/record.rc"): $(tail -3 "$share/record.err")"
+sum() { printf '%s' "$1" | sha256sum | cut -c1-16; }
+for want in "console: line 1 $(sum 'hello vmrr')" "console: line 2 $(sum 'second line')" \
+  "console: line 3 $(sum '')" "console: 3 lines" "vmrr-workload console: PASS"; do
+  grep -q "$want" "$share/record.out" || fail "record output lacks '$want': $(tail -5 "$share/record.out")"
+done
 grep -q "guest time owned by vmrr: .* counter reads" "$share/record.err" ||
   fail "no guest-time summary: $(tail -3 "$share/record.err")"
 grep -q "best-effort" "$share/record.err" && fail "record warned best-effort on the patched host"
@@ -32,6 +40,15 @@ grep -q "mode *deterministic" "$share/inspect.txt" || fail "inspect: $(cat "$sha
 # The guest arms its timer through SBI set_timer: hypercalls the VMM answers.
 grep -q "hypercall:" "$share/inspect.txt" || fail "no set_timer hypercalls: $(cat "$share/inspect.txt")"
 echo "ok: patched host: $(grep 'guest time owned' "$share/record.err")"
+
+"$VMRR_REPO/tools/rig" "$arch" --host-kvm patched --no-build --share "$share" -- \
+  'vmrr replay /share/l.vmrr > /share/replay-patched.out 2> /share/replay-patched.err;
+   echo $? > /share/replay-patched.rc' || fail "the second patched rig run failed"
+[ "$(cat "$share/replay-patched.rc")" = 0 ] ||
+  fail "replay exited $(cat "$share/replay-patched.rc"): $(cat "$share/replay-patched.err")"
+cmp -s "$share/record.out" "$share/replay-patched.out" ||
+  fail "replay's console output differs: $(diff "$share/record.out" "$share/replay-patched.out" | head -5)"
+echo "ok: replayed in a fresh patched host, console output identical ($(tail -1 "$share/replay-patched.err" | cut -c1-160))"
 
 "$VMRR_REPO/tools/rig" "$arch" --no-build --share "$share" -- \
   'vmrr doctor --json > /share/doctor-stock.json;

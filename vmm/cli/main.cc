@@ -126,12 +126,14 @@ int Record(const std::vector<std::string>& argv) {
       .Flag("max-instructions", true, "end the recording after about this many guest instructions")
       .Flag("until-fail", true, "record up to N runs; keep the first whose guest fails")
       .Flag("counter", true, "guest instruction event: instructions|cpu-cycles (default: per arch)")
+      .Flag("input", true,
+            "type FILE's lines on the console, each after a random 20-400 ms host delay")
       .Flag("help", false, "show this help");
   args.Parse(ExpandShortOutput(argv));
   if (args.Has("help")) {
     std::cout
         << "usage: vmrr record --kernel Image [run flags] [-o FILE] [--persist]\n"
-           "                   [--max-instructions N] [--until-fail N]\n\n"
+           "                   [--max-instructions N] [--until-fail N] [--input FILE]\n\n"
            "Runs a guest like `vmrr run` and records every input that crosses the VM boundary\n"
            "(MMIO reads, device writes to guest memory, interrupts, console input, hypercalls)\n"
            "at exact guest instruction counts, with the kernel, initrd and device tree, into one\n"
@@ -140,6 +142,10 @@ int Record(const std::vector<std::string>& argv) {
            "--timeout, --max-instructions and Ctrl-C/SIGTERM; a killed recorder leaves a trace\n"
            "whose prefix replays. --until-fail N keeps the first failing run (reset, crash,\n"
            "timeout, a `vmrr-workload NAME: FAIL` line or a kernel panic) and deletes the others.\n"
+           "--input FILE types the file's lines on the guest console at random host moments\n"
+           "(replay needs only the trace); a line `@wait TEXT` holds the next lines until the\n"
+           "guest has printed TEXT. VMRR_RECORD_JITTER_US=N (testing) adds up to N us\n"
+           "of host delay at every stop, so asynchronous events land at other points.\n"
            "Exit status: as `vmrr run` for how the (kept) guest run ended.\n\n"
         << args.Help();
     return 0;
@@ -153,6 +159,8 @@ int Record(const std::vector<std::string>& argv) {
       options.persist = true;
     } else if (name == "max-instructions") {
       options.max_instructions = ParseCount(name, value);
+    } else if (name == "input") {
+      options.input_file = value;
     } else if (name == "counter") {
       if (value == "instructions") {
         options.counter = CounterEvent::kInstructions;
@@ -168,6 +176,15 @@ int Record(const std::vector<std::string>& argv) {
   }
   options.run = MakeRunOptions(run_flags);
   options.status_line = isatty(STDERR_FILENO) != 0;
+  if (const char* jitter = std::getenv("VMRR_RECORD_JITTER_US")) {
+    char* end = nullptr;
+    options.stop_jitter_us = std::strtoull(jitter, &end, 10);
+    if (*jitter == '\0' || *end != '\0') {
+      throw Error(ErrorKind::kUsage,
+                  std::string("VMRR_RECORD_JITTER_US needs a number of microseconds, not '") +
+                      jitter + "'");
+    }
+  }
   uint64_t runs =
       args.Value("until-fail") ? ParseCount("until-fail", *args.Value("until-fail")) : 0;
   if (args.Has("until-fail") && runs == 0)
@@ -235,11 +252,15 @@ int Replay(const std::vector<std::string>& argv) {
   switch (r.kind) {
     case ReplayResult::Kind::kFinished:
     case ReplayResult::Kind::kCut:
-      std::fprintf(stderr,
-                   "vmrr: %s (%llu asynchronous stops, %llu steps, at most %llu per stop)\n",
-                   r.message.c_str(), static_cast<unsigned long long>(r.stops),
-                   static_cast<unsigned long long>(r.steps),
-                   static_cast<unsigned long long>(r.max_steps_per_stop));
+      std::fprintf(
+          stderr, "vmrr: %s (%llu asynchronous stops, %llu steps, at most %llu per stop%s)\n",
+          r.message.c_str(), static_cast<unsigned long long>(r.stops),
+          static_cast<unsigned long long>(r.steps),
+          static_cast<unsigned long long>(r.max_steps_per_stop),
+          r.skews == 0 ? ""
+                       : ("; " + std::to_string(r.skews) + " count skews absorbed, at most " +
+                          std::to_string(r.max_skew) + " instructions")
+                             .c_str());
       return 0;
     case ReplayResult::Kind::kDiverged:
       std::fprintf(stderr, "vmrr: %s\n", r.report.c_str());
