@@ -7,7 +7,8 @@
 # guest-time summary line, set_timer hypercalls, no best-effort warning) and
 # checksums each typed line; its replay in a fresh patched host exits 0 with
 # the console output byte for byte; on a stock host the replay is refused
-# with a clear message (exit 2), doctor says best-effort and record warns.
+# with a clear message (exit 2), doctor says best-effort, record warns, and
+# a best-effort Linux trace replays to a clean first-divergence report.
 set -u
 arch="$1"
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -53,7 +54,12 @@ echo "ok: replayed in a fresh patched host, console output identical ($(tail -1 
 "$VMRR_REPO/tools/rig" "$arch" --no-build --share "$share" -- \
   'vmrr doctor --json > /share/doctor-stock.json;
    vmrr replay /share/l.vmrr > /dev/null 2> /share/replay.err; echo $? > /share/replay.rc;
-   vmrr record -o /share/s.vmrr --kernel /guest/payloads/irqmix 2> /share/stock-record.err > /dev/null' ||
+   vmrr record -o /share/s.vmrr --kernel /guest/payloads/irqmix 2> /share/stock-record.err > /dev/null;
+   vmrr record -o /share/b.vmrr --kernel /guest/Image --initrd /guest/initrd.img \
+     --disk /guest/rootfs.img --append "vmrr.workload=entropy quiet" \
+     --max-instructions 1000000000 > /dev/null 2> /share/best-effort-record.err;
+   timeout 600 vmrr replay /share/b.vmrr > /dev/null 2> /share/best-effort-replay.err;
+   echo $? > /share/best-effort-replay.rc' ||
   fail "the stock rig run failed"
 [ "$(in_chroot jq -r .host_time_control < "$share/doctor-stock.json")" = false ] ||
   fail "the stock host claims host time control"
@@ -62,4 +68,14 @@ echo "ok: replayed in a fresh patched host, console output identical ($(tail -1 
 [ "$(cat "$share/replay.rc")" = 2 ] || fail "replay on a stock host exited $(cat "$share/replay.rc")"
 grep -q "cannot hand guest time to vmrr" "$share/replay.err" || fail "replay message: $(cat "$share/replay.err")"
 grep -q "best-effort" "$share/stock-record.err" || fail "no best-effort warning on the stock host"
+# A Linux guest recorded best-effort read the host's clock: its replay must
+# report where it first went another way, not hang or pass.
+grep -q "best-effort" "$share/best-effort-record.err" || fail "no best-effort warning for Linux"
+[ "$(cat "$share/best-effort-replay.rc")" = 3 ] ||
+  fail "best-effort Linux replay exited $(cat "$share/best-effort-replay.rc"): $(tail -3 "$share/best-effort-replay.err")"
+for want in "replay diverged at event" "expected: #" "actual:   #" "last matching point"; do
+  grep -q "$want" "$share/best-effort-replay.err" ||
+    fail "divergence report lacks '$want': $(cat "$share/best-effort-replay.err")"
+done
+echo "ok: stock host: best-effort Linux replay: $(head -1 "$share/best-effort-replay.err" | cut -c1-140)"
 echo "ok: stock host: replay refused ($(tail -1 "$share/replay.err" | cut -c1-100)...)"
