@@ -77,5 +77,5 @@ for want in "replay diverged at event" "expected: #" "actual:   #" "last matchin
   grep -q "$want" "$share/best-effort-replay.err" ||
     fail "divergence report lacks '$want': $(cat "$share/best-effort-replay.err")"
 done
-echo "ok: stock host: best-effort Linux replay: $(head -1 "$share/best-effort-replay.err" | cut -c1-140)"
+echo "ok: stock host: best-effort Linux replay: $(grep -m1 "replay diverged" "$share/best-effort-replay.err" | cut -c1-160)"
 echo "ok: stock host: replay refused ($(tail -1 "$share/replay.err" | cut -c1-100)...)"
