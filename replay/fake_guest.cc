@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "replay/execution_point.h"
 
 namespace vmrr::testing {
@@ -56,18 +58,32 @@ bool FakeGuest::WriteMemory(uint64_t gpa, const std::string& data) {
   return true;
 }
 
-uint64_t FakeGuest::MemoryDigest(uint64_t* pages) {
-  *pages = 0;
-  uint64_t hash = 1469598103934665603ull;
-  for (size_t page = 0; page < memory_.size(); page += 256) {
-    if (!std::equal(memory_.begin() + static_cast<long>(page),
-                    memory_.begin() + static_cast<long>(page + 256),
-                    digested_.begin() + static_cast<long>(page))) {
-      ++*pages;
-      for (size_t i = page; i < page + 256; ++i) hash = (hash ^ memory_[i]) * 1099511628211ull;
+// Pages of 256 bytes; "written" means changed since the last digest.
+uint64_t FakeGuest::MemoryDigest(std::vector<uint64_t>* pages) {
+  pages->clear();
+  for (size_t page = 0; page < memory_.size() / 256; ++page) {
+    if (!std::equal(memory_.begin() + static_cast<long>(page * 256),
+                    memory_.begin() + static_cast<long>(page * 256 + 256),
+                    digested_.begin() + static_cast<long>(page * 256))) {
+      pages->push_back(page);
     }
   }
   digested_ = memory_;
+  if (spurious_page_ && !std::binary_search(pages->begin(), pages->end(), *spurious_page_)) {
+    pages->insert(std::lower_bound(pages->begin(), pages->end(), *spurious_page_), *spurious_page_);
+  }
+  return MemoryDigestOf(*pages);
+}
+
+uint64_t FakeGuest::MemoryDigestOf(const std::vector<uint64_t>& pages) {
+  uint64_t hash = 1469598103934665603ull;
+  for (uint64_t page : pages) {
+    hash = (hash ^ page) * 1099511628211ull;
+    if (page >= memory_.size() / 256) continue;
+    for (size_t i = page * 256; i < page * 256 + 256; ++i) {
+      hash = (hash ^ memory_[i]) * 1099511628211ull;
+    }
+  }
   return hash;
 }
 

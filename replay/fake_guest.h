@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -53,7 +54,8 @@ class FakeGuest : public ReplayVcpu {
   void SettlePendingExit() override;
   void SetInterruptLine(uint32_t line, bool level) override;
   bool WriteMemory(uint64_t gpa, const std::string& data) override;
-  uint64_t MemoryDigest(uint64_t* pages) override;
+  uint64_t MemoryDigest(std::vector<uint64_t>* pages) override;
+  uint64_t MemoryDigestOf(const std::vector<uint64_t>& pages) override;
 
   // Count skew, as a store-conditional that failed and ran again: after an
   // ADD of `arg`, one time in `one_in` the count grows by `extra` more
@@ -64,6 +66,9 @@ class FakeGuest : public ReplayVcpu {
     noise_extra_ = extra;
   }
   uint64_t noise_events() const { return noise_events_; }
+  // Every MemoryDigest() also names this page, changed or not (KVM's dirty
+  // log can mark a page the guest did not change).
+  void set_spurious_dirty_page(uint64_t page) { spurious_page_ = page; }
 
   uint64_t acc() const { return acc_; }
   bool line_high() const { return line_; }
@@ -90,6 +95,7 @@ class FakeGuest : public ReplayVcpu {
   uint32_t noise_one_in_ = 0;
   uint64_t noise_extra_ = 0;
   uint64_t noise_events_ = 0;
+  std::optional<uint64_t> spurious_page_;
   std::mt19937_64 noise_rng_{12345};
   std::vector<uint8_t> memory_ = std::vector<uint8_t>(4096, 0);
   std::vector<uint8_t> digested_ = std::vector<uint8_t>(4096, 0);

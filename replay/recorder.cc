@@ -111,11 +111,17 @@ void Recorder::Hypercall(uint64_t function, const std::vector<uint64_t>& values)
   Emit(event);
 }
 
-void Recorder::MemoryDigest(uint64_t digest, uint64_t pages) {
+void Recorder::MemoryDigest(uint64_t digest, const std::vector<uint64_t>& pages) {
   FlushMemoryWrite();
   proto::Event event = NewEvent();
-  event.mutable_memory_digest()->set_digest(digest);
-  event.mutable_memory_digest()->set_pages(pages);
+  proto::MemoryDigest* d = event.mutable_memory_digest();
+  d->set_digest(digest);
+  d->set_pages(pages.size());
+  uint64_t previous = 0;
+  for (uint64_t page : pages) {
+    d->add_page_gaps(page - previous);
+    previous = page;
+  }
   Emit(event);
 }
 

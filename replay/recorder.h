@@ -38,7 +38,8 @@ class Recorder {
   void InterruptLine(uint32_t line, bool level);
   void ConsoleInput(const uint8_t* data, size_t len);
   void Hypercall(uint64_t function, const std::vector<uint64_t>& values);
-  void MemoryDigest(uint64_t digest, uint64_t pages);
+  // `pages`: the page numbers the digest covers, ascending.
+  void MemoryDigest(uint64_t digest, const std::vector<uint64_t>& pages);
   // The guest idled (WFI) and its clock jumped `ticks` forward.
   void Idle(uint64_t ticks);
   // The guest read a VMM-owned counter (`counter` is a ClockCounter).

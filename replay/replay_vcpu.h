@@ -53,8 +53,11 @@ class ReplayVcpu : public SteppableVcpu {
   virtual void SetInterruptLine(uint32_t line, bool level) = 0;
   // False when [gpa, gpa + size) is not guest RAM.
   virtual bool WriteMemory(uint64_t gpa, const std::string& data) = 0;
-  // A digest of the guest pages written since the last call (`pages` of them).
-  virtual uint64_t MemoryDigest(uint64_t* pages) = 0;
+  // A digest of the guest pages written since the last call, and their
+  // numbers (ascending).
+  virtual uint64_t MemoryDigest(std::vector<uint64_t>* pages) = 0;
+  // The same digest over the given pages, whatever was written.
+  virtual uint64_t MemoryDigestOf(const std::vector<uint64_t>& pages) = 0;
 };
 
 }  // namespace vmrr

@@ -50,6 +50,9 @@ struct ReplayResult {
   // Count skews absorbed at exits (see Replayer), and the largest skew.
   uint64_t skews = 0;
   uint64_t max_skew = 0;
+  // Memory checks where this replay's dirty log named other pages than the
+  // recording's (the recorded pages' contents matched).
+  uint64_t dirty_log_differences = 0;
 };
 
 // Count skew: between two exits a replayed guest may retire a few

@@ -19,12 +19,15 @@ class DirtyMemoryDigest {
 
   // Turns on dirty logging for RAM in memory slot `slot`.
   DirtyMemoryDigest(KvmVm& vm, GuestMemory& memory, uint32_t slot = 0);
-  // Digest of the pages written since the last call; `*pages` counts them.
-  uint64_t Take(uint64_t* pages);
+  // Digest of the pages written since the last call, and their numbers.
+  uint64_t Take(std::vector<uint64_t>* pages);
+  // The same digest over the given pages (ascending page numbers).
+  uint64_t DigestOf(const std::vector<uint64_t>& pages) const;
 
-  // The digest of the pages marked in `bitmap` (exposed for tests).
-  static uint64_t DigestPages(const GuestMemory& memory, const std::vector<uint64_t>& bitmap,
-                              uint64_t* pages);
+  // The page numbers marked in `bitmap`, below `page_count`.
+  static std::vector<uint64_t> PagesIn(const std::vector<uint64_t>& bitmap, uint64_t page_count);
+  // The digest of `pages` of `memory` (exposed for tests).
+  static uint64_t DigestPages(const GuestMemory& memory, const std::vector<uint64_t>& pages);
 
  private:
   KvmVm& vm_;

@@ -94,12 +94,16 @@ bool KvmReplayVcpu::WriteMemory(uint64_t gpa, const std::string& data) {
   return platform_.memory().Write(gpa, data.data(), data.size());
 }
 
-uint64_t KvmReplayVcpu::MemoryDigest(uint64_t* pages) {
+uint64_t KvmReplayVcpu::MemoryDigest(std::vector<uint64_t>* pages) {
   if (digest_ == nullptr) {
-    *pages = 0;
+    pages->clear();
     return 0;
   }
   return digest_->Take(pages);
+}
+
+uint64_t KvmReplayVcpu::MemoryDigestOf(const std::vector<uint64_t>& pages) {
+  return digest_ == nullptr ? 0 : digest_->DigestOf(pages);
 }
 
 }  // namespace vmrr

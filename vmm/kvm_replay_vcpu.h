@@ -34,7 +34,8 @@ class KvmReplayVcpu : public ReplayVcpu {
   void SettlePendingExit() override;
   void SetInterruptLine(uint32_t line, bool level) override;
   bool WriteMemory(uint64_t gpa, const std::string& data) override;
-  uint64_t MemoryDigest(uint64_t* pages) override;
+  uint64_t MemoryDigest(std::vector<uint64_t>* pages) override;
+  uint64_t MemoryDigestOf(const std::vector<uint64_t>& pages) override;
 
  private:
   GuestPlatform& platform_;

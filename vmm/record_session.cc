@@ -92,7 +92,7 @@ class RecordingObserver : public RunObserver {
     auto now = std::chrono::steady_clock::now();
     if (now - last_digest_ >= kDigestPeriod) {
       last_digest_ = now;
-      uint64_t pages = 0;
+      std::vector<uint64_t> pages;
       uint64_t digest = digest_.Take(&pages);
       recorder_.MemoryDigest(digest, pages);
     }

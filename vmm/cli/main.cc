@@ -224,6 +224,20 @@ int Record(const std::vector<std::string>& argv) {
   return 0;
 }
 
+// What a finished replay absorbed on the way, for its summary line.
+std::string ReplayNotes(const ReplayResult& r) {
+  std::string notes;
+  if (r.skews != 0) {
+    notes += "; " + std::to_string(r.skews) + " count skews absorbed, at most " +
+             std::to_string(r.max_skew) + " instructions";
+  }
+  if (r.dirty_log_differences != 0) {
+    notes += "; KVM's dirty log named other pages at " + std::to_string(r.dirty_log_differences) +
+             " memory checks (the recorded pages matched)";
+  }
+  return notes;
+}
+
 int Replay(const std::vector<std::string>& argv) {
   Args args;
   args.Flag("skid-margin", true,
@@ -252,15 +266,11 @@ int Replay(const std::vector<std::string>& argv) {
   switch (r.kind) {
     case ReplayResult::Kind::kFinished:
     case ReplayResult::Kind::kCut:
-      std::fprintf(
-          stderr, "vmrr: %s (%llu asynchronous stops, %llu steps, at most %llu per stop%s)\n",
-          r.message.c_str(), static_cast<unsigned long long>(r.stops),
-          static_cast<unsigned long long>(r.steps),
-          static_cast<unsigned long long>(r.max_steps_per_stop),
-          r.skews == 0 ? ""
-                       : ("; " + std::to_string(r.skews) + " count skews absorbed, at most " +
-                          std::to_string(r.max_skew) + " instructions")
-                             .c_str());
+      std::fprintf(stderr,
+                   "vmrr: %s (%llu asynchronous stops, %llu steps, at most %llu per stop%s)\n",
+                   r.message.c_str(), static_cast<unsigned long long>(r.stops),
+                   static_cast<unsigned long long>(r.steps),
+                   static_cast<unsigned long long>(r.max_steps_per_stop), ReplayNotes(r).c_str());
       return 0;
     case ReplayResult::Kind::kDiverged:
       std::fprintf(stderr, "vmrr: %s\n", r.report.c_str());
