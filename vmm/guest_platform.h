@@ -20,6 +20,7 @@
 #include "replay/replay_vcpu.h"
 #include "vmm/boot_layout.h"
 #include "vmm/console.h"
+#include "vmm/cpu_registers.h"
 #include "vmm/guest_counter.h"
 #include "vmm/guest_memory.h"
 #include "vmm/guest_session.h"
@@ -63,7 +64,8 @@ struct BootImage {
 
 class GuestPlatform {
  public:
-  // Line(kTimerLine + n) is CPU n's timer interrupt when the VMM owns time.
+  // Line(kTimerLine + n) is timer n's interrupt when the VMM owns time
+  // (AccessTimer).
   static constexpr uint32_t kTimerLine = 0x10000;
 
   // Creates the VM (RAM, vCPUs, interrupt controller) on this host.  With
@@ -110,10 +112,27 @@ class GuestPlatform {
   virtual uint64_t timebase_hz() const = 0;
   virtual std::optional<ClockCounter> CounterRead(const kvm_run& run) const = 0;
   virtual void CompleteCounterRead(kvm_run& run, uint64_t value) = 0;
-  // A hypercall arming the timer: its deadline in ticks (answer it with
-  // CompleteHypercall({0})).
-  virtual std::optional<uint64_t> TimerDeadline(const kvm_run& run) const = 0;
+  // An exit where the guest programs or reads one of its timers (riscv64:
+  // SBI set_timer; arm64: the CNTV_*/CNTP_* registers), answered here with
+  // the guest's counter at `ticks`.  The trace records it as a Hypercall
+  // event (`function`, `values`) that replay answers with the same values.
+  struct TimerAccess {
+    uint64_t function = 0;
+    std::vector<uint64_t> values;
+    uint32_t timer = 0;                // its interrupt: Line(kTimerLine + timer)
+    std::optional<uint64_t> deadline;  // when it fires now; nullopt: it cannot
+  };
+  virtual std::optional<TimerAccess> AccessTimer(kvm_run& run, uint64_t ticks) = 0;
+  // The guest's timers: Line(kTimerLine + i) for i below this.
+  virtual uint32_t timer_count() const = 0;
   virtual bool IsIdle(const kvm_run& run) const = 0;
+
+  // The identification registers the guest will read.  Create() already
+  // hid what leaks host nondeterminism (arm64: RNDR, WFxT).
+  virtual std::vector<CpuRegister> CpuRegisters() = 0;
+  // Before the first run: presents a recording's registers to the guest.
+  // Returns "" or why this host cannot (naming the first register).
+  virtual std::string PresentCpuRegisters(const std::vector<CpuRegister>& recorded) = 0;
 
   virtual uint64_t uart_base() const = 0;
   virtual GuestDevices AddDevices(const RunOptions& options, MmioBus& bus, Console& console,

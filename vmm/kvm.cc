@@ -98,6 +98,18 @@ void KvmVcpu::SetOneReg(uint64_t id, uint64_t value) {
   if (ioctl(fd(), KVM_SET_ONE_REG, &reg) < 0) ThrowErrno("KVM_SET_ONE_REG");
 }
 
+std::optional<uint64_t> KvmVcpu::TryGetOneReg(uint64_t id) const {
+  uint64_t value = 0;
+  kvm_one_reg reg{id, reinterpret_cast<uint64_t>(&value)};
+  if (ioctl(fd(), KVM_GET_ONE_REG, &reg) < 0) return std::nullopt;
+  return value;
+}
+
+bool KvmVcpu::TrySetOneReg(uint64_t id, uint64_t value) {
+  kvm_one_reg reg{id, reinterpret_cast<uint64_t>(&value)};
+  return ioctl(fd(), KVM_SET_ONE_REG, &reg) == 0;
+}
+
 void KvmVcpu::SetGuestDebug(uint32_t control) {
   kvm_guest_debug debug{};
   debug.control = control;

@@ -5,6 +5,7 @@
 #include <linux/kvm.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -61,6 +62,9 @@ class KvmVcpu {
 
   uint64_t GetOneReg(uint64_t id) const;
   void SetOneReg(uint64_t id, uint64_t value);
+  // For registers a host may lack or refuse: nullopt / false (errno set).
+  std::optional<uint64_t> TryGetOneReg(uint64_t id) const;
+  bool TrySetOneReg(uint64_t id, uint64_t value);
   void SetGuestDebug(uint32_t control);
   int fd() const { return fd_.get(); }
 

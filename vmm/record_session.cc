@@ -168,6 +168,13 @@ proto::TraceHeader MakeHeader(const RunOptions& run, GuestPlatform& platform,
     header.set_best_effort(true);
     header.add_warnings(kBestEffortWarning);
   }
+  for (const CpuRegister& reg : platform.CpuRegisters()) {
+    proto::CpuRegister* r = header.add_cpu_registers();
+    r->set_name(reg.name);
+    r->set_id(reg.id);
+    r->set_value(reg.value);
+    r->set_settable(reg.settable);
+  }
   proto::VmConfig* vm = header.mutable_vm();
   vm->set_mem_bytes(run.mem_bytes);
   vm->set_cpus(static_cast<uint32_t>(run.cpus));
@@ -271,9 +278,13 @@ RecordResult RecordGuest(const RecordOptions& options) {
   GuestDevices devices = platform->AddDevices(run, bus, console, recorded_line);
   std::unique_ptr<RecordedTime> time;
   if (platform->owns_time()) {
-    time = std::make_unique<RecordedTime>(
-        *platform, counter, recorder, recorded_line(GuestPlatform::kTimerLine),
-        RecordClockConfig(*run.seed, platform->timebase_hz()), *run.seed);
+    std::vector<IrqLine> timers;
+    for (uint32_t i = 0; i < platform->timer_count(); ++i) {
+      timers.push_back(recorded_line(GuestPlatform::kTimerLine + i));
+    }
+    time = std::make_unique<RecordedTime>(*platform, counter, recorder, std::move(timers),
+                                          RecordClockConfig(*run.seed, platform->timebase_hz()),
+                                          *run.seed);
   }
   BootImage boot = platform->PlanBoot(run, files, devices);
   LoadGuest(run, platform->memory(), boot.layout, files, boot.dtb);

@@ -7,10 +7,11 @@ namespace vmrr {
 
 namespace {
 
-// 10 instructions a tick: a 100 MIPS guest on QEMU virt's 10 MHz timebase.
-// Busy waits cost one exit per counter read, so fewer instructions per tick
-// mean fewer exits per waited microsecond.
-constexpr uint64_t kInstructionsPerTick = 10;
+// The guest CPU runs 100 M instructions per guest second (10 a tick on
+// riscv64 QEMU virt's 10 MHz timebase), or one a tick on a faster counter
+// (arm64: 62.5 MHz or 1 GHz).  Busy waits cost one exit per counter read,
+// so more instructions per tick mean fewer exits per waited microsecond.
+constexpr uint64_t kInstructionsPerGuestSecond = 100'000'000;
 // Deadlines further than this are not jumped to: the guest waits in host
 // time (it is waiting for input, not for its timer).
 constexpr std::chrono::seconds kLongestJump{10};
@@ -29,21 +30,24 @@ GuestClockConfig RecordClockConfig(uint64_t seed, uint64_t timebase_hz) {
   GuestClockConfig config;
   // Up to ~2^40 ticks (a day and more at 10 MHz): the machine was up a while.
   config.base_ticks = SplitMix64(seed ^ 0x74696d65ull) >> 24;
-  config.instructions_per_tick = kInstructionsPerTick;
+  config.instructions_per_tick =
+      timebase_hz == 0 ? 1 : std::max<uint64_t>(1, kInstructionsPerGuestSecond / timebase_hz);
   config.timebase_hz = timebase_hz;
   return config;
 }
 
 RecordedTime::RecordedTime(GuestPlatform& platform, GuestCounter& counter, Recorder& recorder,
-                           IrqLine timer, const GuestClockConfig& clock, uint64_t seed)
+                           std::vector<IrqLine> timers, const GuestClockConfig& clock,
+                           uint64_t seed)
     : platform_(platform),
       counter_(counter),
       recorder_(recorder),
-      timer_(std::move(timer)),
       clock_(clock),
       jitter_(SplitMix64(seed ^ 0x6a6974746572ull)),
       // Up to 50 us late, like a timer interrupt on a busy machine.
-      max_jitter_ticks_(clock.timebase_hz / 20000 + 1) {}
+      max_jitter_ticks_(clock.timebase_hz / 20000 + 1) {
+  for (IrqLine& line : timers) timers_.push_back(Timer{std::move(line), {}, {}, false});
+}
 
 bool RecordedTime::HandleExit(kvm_run& run) {
   if (std::optional<ClockCounter> counter = platform_.CounterRead(run)) {
@@ -57,30 +61,42 @@ bool RecordedTime::HandleExit(kvm_run& run) {
     recorder_.ClockRead(static_cast<uint32_t>(*counter));
     return true;
   }
-  if (std::optional<uint64_t> deadline = platform_.TimerDeadline(run)) {
-    ++counts_.timer_sets;
-    // All ones stops the timer (Linux's shutdown): no deadline, so stops
-    // need not read the counter for it.
-    uint64_t jitter = jitter_() % max_jitter_ticks_;
-    clock_.SetDeadline(*deadline > UINT64_MAX - jitter ? std::nullopt
-                                                       : std::optional(*deadline + jitter));
-    // Arming the timer clears its pending interrupt (SBI TIME).
-    if (timer_high_) {
-      timer_(false);
-      timer_high_ = false;
-    }
-    uint64_t function = 0;
-    platform_.IsHypercall(run, &function);
-    platform_.CompleteHypercall(run, {0, 0});
-    recorder_.Hypercall(function, {0, 0});
-    return true;
-  }
   if (platform_.IsIdle(run)) {
     ++counts_.idles;
     Idle();
     return true;
   }
-  return false;
+  std::optional<GuestPlatform::TimerAccess> access =
+      platform_.AccessTimer(run, clock_.Ticks(counter_.Read()));
+  if (!access) return false;
+  ++counts_.timer_accesses;
+  if (access->timer < timers_.size()) {
+    Timer& timer = timers_[access->timer];
+    if (access->deadline != timer.asked) {
+      timer.asked = access->deadline;
+      uint64_t jitter = jitter_() % max_jitter_ticks_;
+      timer.deadline = access->deadline && *access->deadline <= UINT64_MAX - jitter
+                           ? std::optional(*access->deadline + jitter)
+                           : std::nullopt;
+      UpdateClockDeadline();
+    }
+    // Moved past now, masked or stopped: its interrupt falls here.
+    uint64_t ticks = clock_.Ticks(counter_.Read());
+    if (timer.high && !(timer.deadline && ticks >= *timer.deadline)) {
+      timer.line(false);
+      timer.high = false;
+    }
+  }
+  recorder_.Hypercall(access->function, access->values);
+  return true;
+}
+
+void RecordedTime::UpdateClockDeadline() {
+  std::optional<uint64_t> earliest;
+  for (const Timer& timer : timers_) {
+    if (timer.deadline && (!earliest || *timer.deadline < *earliest)) earliest = timer.deadline;
+  }
+  clock_.SetDeadline(earliest);
 }
 
 void RecordedTime::Idle() {
@@ -106,11 +122,14 @@ void RecordedTime::Idle() {
 }
 
 void RecordedTime::BeforeRun() {
-  if (timer_high_ || !clock_.deadline()) return;
-  if (!clock_.Due(counter_.Read())) return;
-  ++counts_.timer_interrupts;
-  timer_(true);
-  timer_high_ = true;
+  if (!clock_.deadline()) return;
+  uint64_t ticks = clock_.Ticks(counter_.Read());
+  for (Timer& timer : timers_) {
+    if (timer.high || !timer.deadline || ticks < *timer.deadline) continue;
+    ++counts_.timer_interrupts;
+    timer.line(true);
+    timer.high = true;
+  }
 }
 
 }  // namespace vmrr

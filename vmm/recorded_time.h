@@ -1,10 +1,12 @@
 // Guest time during a recording on a host where the VMM owns it: answers the
 // guest's counter reads from a GuestClock (not recorded: replay recomputes
-// them), takes its timer deadlines (SBI set_timer), decides how far time
-// jumps when it idles (recorded as Idle events) and raises its timer
-// interrupt once the deadline has passed (a recorded line change).
-// Per-run variation a real machine has: the time base and a small jitter on
-// every timer, both drawn from the record's seed.
+// them), answers its timer accesses (SBI set_timer, arm64 CNTV_* registers:
+// recorded as Hypercall events), decides how far time jumps when it idles
+// (recorded as Idle events) and raises each timer's interrupt once its
+// deadline has passed, lowering it when the guest moves or masks it
+// (recorded line changes).  Per-run variation a real machine has: the time
+// base and a small jitter on every deadline, both drawn from the record's
+// seed.
 #pragma once
 
 #include <linux/kvm.h>
@@ -13,6 +15,7 @@
 #include <cstdint>
 #include <functional>
 #include <random>
+#include <vector>
 
 #include "replay/guest_clock.h"
 #include "replay/recorder.h"
@@ -26,16 +29,16 @@ GuestClockConfig RecordClockConfig(uint64_t seed, uint64_t timebase_hz);
 
 struct TimeExitCounts {
   uint64_t counter_reads = 0;
-  uint64_t timer_sets = 0;
+  uint64_t timer_accesses = 0;  // exits: riscv64 set_timer, arm64 timer registers
   uint64_t idles = 0;
   uint64_t timer_interrupts = 0;
 };
 
 class RecordedTime {
  public:
-  // `timer` is the recording-wrapped Line(kTimerLine).
-  RecordedTime(GuestPlatform& platform, GuestCounter& counter, Recorder& recorder, IrqLine timer,
-               const GuestClockConfig& clock, uint64_t seed);
+  // `timers` are the recording-wrapped Line(kTimerLine + i), one per timer.
+  RecordedTime(GuestPlatform& platform, GuestCounter& counter, Recorder& recorder,
+               std::vector<IrqLine> timers, const GuestClockConfig& clock, uint64_t seed);
 
   // While this says true (scripted console input is still to come), idling
   // waits in host time instead of jumping to the timer deadline: input comes
@@ -44,24 +47,33 @@ class RecordedTime {
 
   // Handles the exit if it is one of guest time's; true when handled.
   bool HandleExit(kvm_run& run);
-  // At every stop, before the vCPU runs again: the timer interrupt rises
-  // once the deadline has passed.
+  // At every stop, before the vCPU runs again: a timer's interrupt rises
+  // once its deadline has passed.
   void BeforeRun();
 
   const GuestClock& clock() const { return clock_; }
   const TimeExitCounts& counts() const { return counts_; }
 
  private:
+  struct Timer {
+    IrqLine line;
+    std::optional<uint64_t> asked;     // the deadline the guest set
+    std::optional<uint64_t> deadline;  // that plus this run's jitter
+    bool high = false;
+  };
+
   void Idle();
+  void AccessTimer(kvm_run& run);
+  // The clock's deadline: the earliest timer's.
+  void UpdateClockDeadline();
 
   GuestPlatform& platform_;
   GuestCounter& counter_;
   Recorder& recorder_;
-  IrqLine timer_;
+  std::vector<Timer> timers_;
   GuestClock clock_;
   std::mt19937_64 jitter_;
   uint64_t max_jitter_ticks_;
-  bool timer_high_ = false;
   std::function<bool()> input_pending_;
   TimeExitCounts counts_;
 };

@@ -72,6 +72,14 @@ ReplayResult ReplayTrace(const ReplayOptions& options) {
                     "); this host's KVM cannot hand guest time to vmrr (see vmrr doctor; in the "
                     "rig: tools/rig ARCH --host-kvm patched)");
   }
+  std::vector<CpuRegister> cpu;
+  for (const proto::CpuRegister& r : header.cpu_registers()) {
+    cpu.push_back(CpuRegister{r.name(), r.id(), r.value(), r.settable()});
+  }
+  if (std::string why = platform->PresentCpuRegisters(cpu); !why.empty()) {
+    throw Error(ErrorKind::kUnsupported,
+                options.trace + " cannot be replayed on this host's CPU: " + why);
+  }
   std::optional<GuestClock> clock;
   if (owned_time && header.format_version() < 2) {
     throw Error(ErrorKind::kInput,
@@ -83,6 +91,16 @@ ReplayResult ReplayTrace(const ReplayOptions& options) {
   if (owned_time) {
     if (header.time().instructions_per_tick() == 0) {
       throw Error(ErrorKind::kInput, options.trace + " is corrupt: its guest clock has no rate");
+    }
+    // The guest reads the counter's frequency itself (arm64 CNTFRQ_EL0;
+    // riscv64 from the device tree KVM's timebase went into): another rate
+    // would change every time it computes.
+    if (header.time().timebase_hz() != platform->timebase_hz()) {
+      throw Error(ErrorKind::kUnsupported,
+                  options.trace + " was recorded on a host whose counter runs at " +
+                      std::to_string(header.time().timebase_hz()) + " Hz; this host's runs at " +
+                      std::to_string(platform->timebase_hz()) +
+                      " Hz, and the guest would compute other times");
     }
     clock.emplace(GuestClockConfig{header.time().base_ticks(),
                                    header.time().instructions_per_tick(),

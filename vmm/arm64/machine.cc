@@ -1,6 +1,7 @@
 #include "vmm/arm64/machine.h"
 
 #include <asm/kvm.h>
+#include <spdlog/spdlog.h>
 #include <sys/ioctl.h>
 
 #include <cerrno>
@@ -29,6 +30,60 @@ constexpr uint64_t kSpEl1 = CoreReg(offsetof(kvm_regs, sp_el1));
 // EL1h with D, A, I and F masked.
 constexpr uint64_t kBootPstate = 0x3c5;
 
+// The vmrr host KVM series (host-kvm/arm64/).  Upstream has since used 240
+// for another capability (KVM_CAP_ARM_EL2, Linux 6.16), which is check-only:
+// only a successful KVM_ENABLE_CAP means the series is there.
+constexpr uint32_t kCapArmUserTime = 240;
+constexpr uint32_t kExitArmSysreg = 40;
+// kvm_run's arm_sysreg member, at the start of its exit union.
+struct ArmSysregExit {
+  uint64_t reg;
+  uint64_t value;
+  uint8_t is_write;
+  uint8_t pad[7];
+};
+constexpr size_t kExitUnion = offsetof(kvm_run, mmio);
+static_assert(sizeof(ArmSysregExit) <= 256, "kvm_run's exit union is 256 bytes");
+
+constexpr uint64_t SysReg(uint64_t op0, uint64_t op1, uint64_t crn, uint64_t crm, uint64_t op2) {
+  return ARM64_SYS_REG(op0, op1, crn, crm, op2);
+}
+constexpr uint64_t kIdAa64Isar0 = SysReg(3, 0, 0, 6, 0);
+constexpr uint64_t kIdAa64Isar2 = SysReg(3, 0, 0, 6, 2);
+constexpr uint64_t kIsar0Rndr = uint64_t{0xf} << 60;
+constexpr uint64_t kIsar2Wfxt = 0xf;
+
+// What the guest learns of the CPU.  MIDR/REVIDR/AIDR are fixed by KVM in
+// 6.12; the ID_AA64* registers, CTR_EL0 and CLIDR_EL1 are writable (down
+// to what the host has) since Linux 6.7.
+const std::vector<CpuRegisterSpec>& IdRegisterSpecs() {
+  static const std::vector<CpuRegisterSpec> specs = {
+      {"MIDR_EL1", SysReg(3, 0, 0, 0, 0), false},
+      {"REVIDR_EL1", SysReg(3, 0, 0, 0, 6), false},
+      {"AIDR_EL1", SysReg(3, 1, 0, 0, 7), false},
+      {"ID_AA64PFR0_EL1", SysReg(3, 0, 0, 4, 0), true},
+      {"ID_AA64PFR1_EL1", SysReg(3, 0, 0, 4, 1), true},
+      {"ID_AA64ZFR0_EL1", SysReg(3, 0, 0, 4, 4), true},
+      {"ID_AA64DFR0_EL1", SysReg(3, 0, 0, 5, 0), true},
+      {"ID_AA64DFR1_EL1", SysReg(3, 0, 0, 5, 1), true},
+      {"ID_AA64ISAR0_EL1", kIdAa64Isar0, true},
+      {"ID_AA64ISAR1_EL1", SysReg(3, 0, 0, 6, 1), true},
+      {"ID_AA64ISAR2_EL1", kIdAa64Isar2, true},
+      {"ID_AA64MMFR0_EL1", SysReg(3, 0, 0, 7, 0), true},
+      {"ID_AA64MMFR1_EL1", SysReg(3, 0, 0, 7, 1), true},
+      {"ID_AA64MMFR2_EL1", SysReg(3, 0, 0, 7, 2), true},
+      {"ID_AA64MMFR3_EL1", SysReg(3, 0, 0, 7, 3), true},
+      {"ID_AA64MMFR4_EL1", SysReg(3, 0, 0, 7, 4), true},
+      {"CTR_EL0", SysReg(3, 3, 0, 0, 1), true},
+      {"CLIDR_EL1", SysReg(3, 1, 0, 0, 1), true},
+  };
+  return specs;
+}
+
+// The architected PPIs of the EL1 timers (the device tree's timer node).
+constexpr uint32_t kVirtualTimerPpi = 27;
+constexpr uint32_t kPhysicalTimerPpi = 30;
+
 KvmVm CreateVm(const KvmSystem& kvm) {
   // The IPA space must cover RAM; ask for 40 bits when KVM lets us choose.
   unsigned long type = 0;
@@ -47,9 +102,19 @@ void SetDeviceAttr(int fd, uint32_t group, uint64_t attr, const void* value, con
 
 }  // namespace
 
-Machine::Machine(const KvmSystem& kvm, uint64_t ram_size, int cpus)
+Machine::Machine(const KvmSystem& kvm, uint64_t ram_size, int cpus, bool own_time)
     : vm_(CreateVm(kvm)), memory_(kRamBase, ram_size) {
   vm_.SetUserMemoryRegion(0, kRamBase, memory_.host(), memory_.size());
+  // Before the vCPUs and the vGIC: KVM sets the timers up with them.
+  if (own_time) {
+    kvm_enable_cap cap{};
+    cap.cap = kCapArmUserTime;
+    if (ioctl(vm_.fd(), KVM_ENABLE_CAP, &cap) == 0) {
+      time_mechanism_ = "KVM_CAP_ARM_USER_TIME";
+    } else if (errno != EINVAL) {
+      ThrowErrno("KVM_ENABLE_CAP(ARM_USER_TIME)");
+    }
+  }
 
   kvm_create_device gic{};
   gic.type = KVM_DEV_TYPE_ARM_VGIC_V3;
@@ -75,6 +140,7 @@ Machine::Machine(const KvmSystem& kvm, uint64_t ram_size, int cpus)
     // Secondary vCPUs wait for PSCI CPU_ON.
     if (i > 0) this_init.features[0] |= 1u << KVM_ARM_VCPU_POWER_OFF;
     if (ioctl(vcpu.fd(), KVM_ARM_VCPU_INIT, &this_init) < 0) ThrowErrno("KVM_ARM_VCPU_INIT");
+    HideNondeterministicFeatures(vcpu);
     vcpus_.push_back(std::move(vcpu));
   }
 
@@ -93,6 +159,72 @@ IrqLine Machine::SpiLine(uint32_t spi) {
     line.level = level ? 1 : 0;
     if (ioctl(vm_fd, KVM_IRQ_LINE, &line) < 0) ThrowErrno("KVM_IRQ_LINE");
   };
+}
+
+void Machine::HideNondeterministicFeatures(KvmVcpu& vcpu) {
+  struct Feature {
+    uint64_t reg;
+    uint64_t field;
+    const char* name;
+  };
+  for (const Feature& f :
+       {Feature{kIdAa64Isar0, kIsar0Rndr, "RNDR"}, Feature{kIdAa64Isar2, kIsar2Wfxt, "WFxT"}}) {
+    std::optional<uint64_t> value = vcpu.TryGetOneReg(f.reg);
+    if (!value || (*value & f.field) == 0) continue;
+    if (!vcpu.TrySetOneReg(f.reg, *value & ~f.field)) {
+      spdlog::warn("this host's KVM cannot hide {} from the guest ({})", f.name,
+                   std::strerror(errno));
+    }
+  }
+}
+
+std::vector<CpuRegister> Machine::CpuRegisters() {
+  KvmVcpu& vcpu = vcpus_.at(0);
+  return ReadCpuRegisters(IdRegisterSpecs(),
+                          [&vcpu](uint64_t id) { return vcpu.TryGetOneReg(id); });
+}
+
+std::string Machine::PresentCpuRegisters(const std::vector<CpuRegister>& recorded) {
+  for (KvmVcpu& vcpu : vcpus_) {
+    std::string why = vmrr::PresentCpuRegisters(
+        recorded, [&vcpu](uint64_t id) { return vcpu.TryGetOneReg(id); },
+        [&vcpu](uint64_t id, uint64_t value) { return vcpu.TrySetOneReg(id, value); });
+    if (!why.empty()) return why;
+  }
+  return "";
+}
+
+uint64_t Machine::CounterFrequency() {
+  uint64_t hz = 0;
+#if defined(__aarch64__)
+  asm volatile("mrs %0, cntfrq_el0" : "=r"(hz));
+#endif
+  return hz;
+}
+
+IrqLine Machine::TimerPpi(int cpu, bool physical) {
+  int vm_fd = vm_.fd();
+  uint32_t irq = (KVM_ARM_IRQ_TYPE_PPI << KVM_ARM_IRQ_TYPE_SHIFT) |
+                 (static_cast<uint32_t>(cpu) << KVM_ARM_IRQ_VCPU_SHIFT) |
+                 (physical ? kPhysicalTimerPpi : kVirtualTimerPpi);
+  return [vm_fd, irq](bool level) {
+    kvm_irq_level line{};
+    line.irq = irq;
+    line.level = level ? 1 : 0;
+    if (ioctl(vm_fd, KVM_IRQ_LINE, &line) < 0) ThrowErrno("KVM_IRQ_LINE (timer PPI)");
+  };
+}
+
+std::optional<Machine::SysregAccess> Machine::Sysreg(const kvm_run& run) {
+  if (run.exit_reason != kExitArmSysreg) return std::nullopt;
+  ArmSysregExit exit;
+  std::memcpy(&exit, reinterpret_cast<const uint8_t*>(&run) + kExitUnion, sizeof(exit));
+  return SysregAccess{exit.reg, exit.value, exit.is_write != 0};
+}
+
+void Machine::CompleteSysregRead(kvm_run& run, uint64_t value) {
+  std::memcpy(reinterpret_cast<uint8_t*>(&run) + kExitUnion + offsetof(ArmSysregExit, value),
+              &value, sizeof(value));
 }
 
 void Machine::SetBootRegisters(uint64_t entry, uint64_t dtb) {

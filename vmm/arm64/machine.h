@@ -1,12 +1,20 @@
 // The arm64 KVM machine: a VM with guest RAM at kRamBase, an in-kernel GICv3,
-// vCPUs with PSCI 0.2 (handled by KVM), and SPI lines for devices.
+// vCPUs with PSCI 0.2 (handled by KVM), and SPI lines for devices.  On a
+// host with the vmrr KVM series (host-kvm/arm64/), the VMM can own the
+// guest's counters and EL1 timers: their accesses exit to it
+// (KVM_EXIT_ARM_SYSREG), it raises the timer PPIs, and an idle WFI exits.
 #pragma once
+
+#include <linux/kvm.h>
 
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "devices/mmio_device.h"
+#include "vmm/cpu_registers.h"
 #include "vmm/guest_memory.h"
 #include "vmm/kvm.h"
 
@@ -14,8 +22,28 @@ namespace vmrr::arm64 {
 
 class Machine {
  public:
-  // Creates the VM, its RAM (`ram_size` bytes) and `cpus` vCPUs, and the vGIC.
-  Machine(const KvmSystem& kvm, uint64_t ram_size, int cpus);
+  // Creates the VM, its RAM (`ram_size` bytes) and `cpus` vCPUs, and the
+  // vGIC.  With `own_time`, asks KVM for the guest's time
+  // (KVM_CAP_ARM_USER_TIME).
+  Machine(const KvmSystem& kvm, uint64_t ram_size, int cpus, bool own_time);
+
+  // "KVM_CAP_ARM_USER_TIME" when the VMM owns guest time, else "".
+  const std::string& time_mechanism() const { return time_mechanism_; }
+  // The counter's frequency the guest reads in CNTFRQ_EL0 (the host's).
+  static uint64_t CounterFrequency();
+  // The EL1 timer interrupt (PPI) of vCPU `cpu`: the virtual timer's, or
+  // the physical one's.
+  IrqLine TimerPpi(int cpu, bool physical);
+
+  // A guest access to a register the VMM owns (KVM_EXIT_ARM_SYSREG).
+  struct SysregAccess {
+    uint64_t reg = 0;  // ARM64_SYS_REG() id
+    uint64_t value = 0;
+    bool is_write = false;
+  };
+  static std::optional<SysregAccess> Sysreg(const kvm_run& run);
+  // The value a read gets (KVM writes it to the destination register).
+  static void CompleteSysregRead(kvm_run& run, uint64_t value);
 
   GuestMemory& memory() { return memory_; }
   KvmVm& vm() { return vm_; }
@@ -27,6 +55,11 @@ class Machine {
   // interrupts masked (the arm64 boot protocol).
   void SetBootRegisters(uint64_t entry, uint64_t dtb);
 
+  // The identification registers the guest reads (vCPU 0's; every vCPU is
+  // given the same).  Creation already hid RNDR and WFxT.
+  std::vector<CpuRegister> CpuRegisters();
+  std::string PresentCpuRegisters(const std::vector<CpuRegister>& recorded);
+
   uint64_t Pc();
   // RegsDigest() of x0..x30, SP_EL1 and PSTATE of vCPU 0.
   uint64_t RegistersDigest();
@@ -36,7 +69,13 @@ class Machine {
   KvmVm vm_;
   GuestMemory memory_;
   std::vector<KvmVcpu> vcpus_;
+  // Hides CPU features whose results come from the host: RNDR (random
+  // numbers; the instruction still works, but Linux no longer uses it) and
+  // WFxT (WFIT's deadline is on the host's counter).
+  void HideNondeterministicFeatures(KvmVcpu& vcpu);
+
   UniqueFd vgic_;
+  std::string time_mechanism_;
 };
 
 }  // namespace vmrr::arm64

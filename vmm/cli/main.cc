@@ -106,14 +106,14 @@ std::vector<std::string> ExpandShortOutput(std::vector<std::string> argv) {
 void PrintGuestTime(const RecordResult& r) {
   if (!r.owns_time || r.timebase_hz == 0) return;
   const TimeExitCounts& t = r.time_exits;
-  std::fprintf(stderr,
-               "vmrr: guest time owned by vmrr: %.3f guest s; %llu counter reads, %llu timer sets, "
-               "%llu idles, %llu timer interrupts\n",
-               static_cast<double>(r.guest_ticks) / static_cast<double>(r.timebase_hz),
-               static_cast<unsigned long long>(t.counter_reads),
-               static_cast<unsigned long long>(t.timer_sets),
-               static_cast<unsigned long long>(t.idles),
-               static_cast<unsigned long long>(t.timer_interrupts));
+  std::fprintf(
+      stderr,
+      "vmrr: guest time owned by vmrr: %.3f guest s; %llu counter reads, %llu timer accesses, "
+      "%llu idles, %llu timer interrupts\n",
+      static_cast<double>(r.guest_ticks) / static_cast<double>(r.timebase_hz),
+      static_cast<unsigned long long>(t.counter_reads),
+      static_cast<unsigned long long>(t.timer_accesses), static_cast<unsigned long long>(t.idles),
+      static_cast<unsigned long long>(t.timer_interrupts));
 }
 
 int Record(const std::vector<std::string>& argv) {

@@ -64,11 +64,27 @@ class Riscv64Platform : public GuestPlatform {
   void CompleteCounterRead(kvm_run& run, uint64_t value) override {
     riscv64::Machine::CompleteCounterRead(run, value);
   }
-  std::optional<uint64_t> TimerDeadline(const kvm_run& run) const override {
-    return owns_time() ? riscv64::Machine::TimerDeadline(run) : std::nullopt;
+  // SBI set_timer (hart 0's timer), answered success.  All ones stops the
+  // timer (Linux's shutdown).
+  std::optional<TimerAccess> AccessTimer(kvm_run& run, uint64_t /*ticks*/) override {
+    if (!owns_time()) return std::nullopt;
+    std::optional<uint64_t> deadline = riscv64::Machine::TimerDeadline(run);
+    if (!deadline) return std::nullopt;
+    TimerAccess access;
+    IsHypercall(run, &access.function);
+    access.values = {0, 0};
+    CompleteHypercall(run, access.values);
+    if (*deadline != UINT64_MAX) access.deadline = deadline;
+    return access;
   }
+  uint32_t timer_count() const override { return 1; }
   bool IsIdle(const kvm_run& run) const override {
     return owns_time() && run.exit_reason == KVM_EXIT_HLT;
+  }
+
+  std::vector<CpuRegister> CpuRegisters() override { return machine_.CpuRegisters(); }
+  std::string PresentCpuRegisters(const std::vector<CpuRegister>& recorded) override {
+    return machine_.PresentCpuRegisters(recorded);
   }
 
   uint64_t uart_base() const override { return riscv64::kUartBase; }

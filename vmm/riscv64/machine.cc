@@ -141,6 +141,26 @@ std::string MmuType(uint64_t satp_mode) {
 
 }  // namespace
 
+std::vector<CpuRegister> Machine::CpuRegisters() {
+  static const std::vector<CpuRegisterSpec> specs = {
+      {"mvendorid", ConfigReg(offsetof(kvm_riscv_config, mvendorid)), true},
+      {"marchid", ConfigReg(offsetof(kvm_riscv_config, marchid)), true},
+      {"mimpid", ConfigReg(offsetof(kvm_riscv_config, mimpid)), true},
+  };
+  KvmVcpu& vcpu = vcpus_.at(0);
+  return ReadCpuRegisters(specs, [&vcpu](uint64_t id) { return vcpu.TryGetOneReg(id); });
+}
+
+std::string Machine::PresentCpuRegisters(const std::vector<CpuRegister>& recorded) {
+  for (KvmVcpu& vcpu : vcpus_) {
+    std::string why = vmrr::PresentCpuRegisters(
+        recorded, [&vcpu](uint64_t id) { return vcpu.TryGetOneReg(id); },
+        [&vcpu](uint64_t id, uint64_t value) { return vcpu.TrySetOneReg(id, value); });
+    if (!why.empty()) return why;
+  }
+  return "";
+}
+
 Machine::Machine(const KvmSystem& kvm, uint64_t ram_size, int cpus, bool own_time)
     : vm_(KvmVm::Create(kvm)), memory_(kRamBase, ram_size) {
   vm_.SetUserMemoryRegion(0, kRamBase, memory_.host(), memory_.size());

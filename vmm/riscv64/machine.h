@@ -13,6 +13,7 @@
 
 #include "devices/mmio_device.h"
 #include "replay/replay_vcpu.h"
+#include "vmm/cpu_registers.h"
 #include "vmm/guest_memory.h"
 #include "vmm/kvm.h"
 
@@ -46,6 +47,11 @@ class Machine {
   IrqLine ExternalInterrupt(int index);
   // Hart 0 enters the kernel: pc = entry, a0 = hart id, a1 = device tree.
   void SetBootRegisters(uint64_t entry, uint64_t dtb);
+
+  // The identification registers the guest reads (mvendorid, marchid,
+  // mimpid; settable before the first run).
+  std::vector<CpuRegister> CpuRegisters();
+  std::string PresentCpuRegisters(const std::vector<CpuRegister>& recorded);
 
   uint64_t Pc();
   // RegsDigest() of x1..x31 and the privilege mode of hart 0.
