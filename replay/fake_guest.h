@@ -69,6 +69,9 @@ class FakeGuest : public ReplayVcpu {
   // Every MemoryDigest() also names this page, changed or not (KVM's dirty
   // log can mark a page the guest did not change).
   void set_spurious_dirty_page(uint64_t page) { spurious_page_ = page; }
+  // ExplainCodeAt() says this of every PC (as if all code were an LL/SC loop).
+  void set_code_note(std::string note) { code_note_ = std::move(note); }
+  std::string ExplainCodeAt(uint64_t) override { return code_note_; }
 
   uint64_t acc() const { return acc_; }
   bool line_high() const { return line_; }
@@ -99,6 +102,7 @@ class FakeGuest : public ReplayVcpu {
   std::mt19937_64 noise_rng_{12345};
   std::vector<uint8_t> memory_ = std::vector<uint8_t>(4096, 0);
   std::vector<uint8_t> digested_ = std::vector<uint8_t>(4096, 0);
+  std::string code_note_;
 };
 
 }  // namespace vmrr::testing

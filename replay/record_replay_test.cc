@@ -100,10 +100,12 @@ struct Replay {
 };
 
 Replay DoReplay(const Recording& rec, uint64_t margin, uint32_t seed, bool cut = false,
-                size_t keep_events = SIZE_MAX, std::optional<uint64_t> spurious_page = {}) {
+                size_t keep_events = SIZE_MAX, std::optional<uint64_t> spurious_page = {},
+                const std::string& code_note = "") {
   Replay out;
   FakeGuest guest(TestProgram(400), margin, seed);
   if (spurious_page) guest.set_spurious_dirty_page(*spurious_page);
+  guest.set_code_note(code_note);
   size_t next = 0;
   ReplayConfig config;
   config.skid_margin = margin;
@@ -184,6 +186,14 @@ TEST(RecordReplay, AnInterruptMovedByOneInstructionIsReportedAsDivergence) {
   EXPECT_NE(r.result.report.find("last matching point: event " + std::to_string(moved - 1)),
             std::string::npos)
       << r.result.report;
+  EXPECT_EQ(r.result.report.find("note:"), std::string::npos) << r.result.report;
+
+  // Where the code explains itself (arm64: a load/store-exclusive loop), the
+  // report says so.
+  Replay noted = DoReplay(rec, 16, 5, false, SIZE_MAX, {}, "in an LL/SC loop");
+  ASSERT_EQ(noted.result.kind, ReplayResult::Kind::kDiverged);
+  EXPECT_NE(noted.result.report.find("  note: in an LL/SC loop\n"), std::string::npos)
+      << noted.result.report;
 }
 
 TEST(RecordReplay, ADeviceWriteTheGuestNeverReadsIsCaughtByTheMemoryCheck) {

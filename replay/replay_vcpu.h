@@ -58,6 +58,9 @@ class ReplayVcpu : public SteppableVcpu {
   virtual uint64_t MemoryDigest(std::vector<uint64_t>* pages) = 0;
   // The same digest over the given pages, whatever was written.
   virtual uint64_t MemoryDigestOf(const std::vector<uint64_t>& pages) = 0;
+  // For a divergence report: a line on what the code at `pc` does that can
+  // make two runs differ (arm64: a load/store-exclusive loop), or "".
+  virtual std::string ExplainCodeAt(uint64_t /*pc*/) { return ""; }
 };
 
 }  // namespace vmrr

@@ -454,6 +454,11 @@ Replayer::Step Replayer::Diverge(const std::string& what, const proto::Execution
               " instructions off the recording's counts (absorbed " +
               std::to_string(result_.skews) + " times)\n";
   }
+  std::string note = vcpu_.ExplainCodeAt(actual.pc);
+  if (note.empty() && expected != nullptr && expected->pc() != actual.pc) {
+    note = vcpu_.ExplainCodeAt(expected->pc());
+  }
+  if (!note.empty()) report += "  note: " + note + "\n";
   report += last_match_ ? "  last matching point: event " + std::to_string(last_match_index_) +
                               " at " + ToString(*last_match_)
                         : std::string("  last matching point: none (before the first event)");

@@ -134,6 +134,10 @@ class GuestPlatform {
   // Returns "" or why this host cannot (naming the first register).
   virtual std::string PresentCpuRegisters(const std::vector<CpuRegister>& recorded) = 0;
 
+  // For divergence reports: what the code at guest address `pc` does that
+  // can make runs differ (arm64: a load/store-exclusive loop), or "".
+  virtual std::string ExplainCodeAt(uint64_t /*pc*/) { return ""; }
+
   virtual uint64_t uart_base() const = 0;
   virtual GuestDevices AddDevices(const RunOptions& options, MmioBus& bus, Console& console,
                                   const LineFactory& line) = 0;

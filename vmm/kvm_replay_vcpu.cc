@@ -102,6 +102,8 @@ uint64_t KvmReplayVcpu::MemoryDigest(std::vector<uint64_t>* pages) {
   return digest_->Take(pages);
 }
 
+std::string KvmReplayVcpu::ExplainCodeAt(uint64_t pc) { return platform_.ExplainCodeAt(pc); }
+
 uint64_t KvmReplayVcpu::MemoryDigestOf(const std::vector<uint64_t>& pages) {
   return digest_ == nullptr ? 0 : digest_->DigestOf(pages);
 }

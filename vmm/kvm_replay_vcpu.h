@@ -36,6 +36,7 @@ class KvmReplayVcpu : public ReplayVcpu {
   bool WriteMemory(uint64_t gpa, const std::string& data) override;
   uint64_t MemoryDigest(std::vector<uint64_t>* pages) override;
   uint64_t MemoryDigestOf(const std::vector<uint64_t>& pages) override;
+  std::string ExplainCodeAt(uint64_t pc) override;
 
  private:
   GuestPlatform& platform_;

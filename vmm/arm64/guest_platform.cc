@@ -133,6 +133,8 @@ class Arm64Platform : public GuestPlatform {
     return machine_.PresentCpuRegisters(recorded);
   }
 
+  std::string ExplainCodeAt(uint64_t pc) override { return machine_.ExplainCodeAt(pc); }
+
   uint64_t uart_base() const override { return arm64::kUartBase; }
 
   GuestDevices AddDevices(const RunOptions& options, MmioBus& bus, Console& console,

@@ -9,7 +9,9 @@
 #include <cstring>
 
 #include "replay/execution_point.h"
+#include "vmm/arm64/exclusive_sequence.h"
 #include "vmm/arm64/layout.h"
+#include "vmm/arm64/stage1_walk.h"
 #include "vmm/base/error.h"
 
 namespace vmrr::arm64 {
@@ -76,6 +78,9 @@ const std::vector<CpuRegisterSpec>& IdRegisterSpecs() {
       {"ID_AA64MMFR4_EL1", SysReg(3, 0, 0, 7, 4), true},
       {"CTR_EL0", SysReg(3, 3, 0, 0, 1), true},
       {"CLIDR_EL1", SysReg(3, 1, 0, 0, 1), true},
+      {"KVM_REG_ARM_STD_BMAP", KVM_REG_ARM_STD_BMAP, true},
+      {"KVM_REG_ARM_STD_HYP_BMAP", KVM_REG_ARM_STD_HYP_BMAP, true},
+      {"KVM_REG_ARM_VENDOR_HYP_BMAP", KVM_REG_ARM_VENDOR_HYP_BMAP, true},
   };
   return specs;
 }
@@ -167,8 +172,15 @@ void Machine::HideNondeterministicFeatures(KvmVcpu& vcpu) {
     uint64_t field;
     const char* name;
   };
+  // The firmware services KVM answers itself from host state: SMCCC TRNG
+  // (host entropy), PV time (host steal time), KVM PTP (the host's clock).
   for (const Feature& f :
-       {Feature{kIdAa64Isar0, kIsar0Rndr, "RNDR"}, Feature{kIdAa64Isar2, kIsar2Wfxt, "WFxT"}}) {
+       {Feature{kIdAa64Isar0, kIsar0Rndr, "RNDR"}, Feature{kIdAa64Isar2, kIsar2Wfxt, "WFxT"},
+        Feature{KVM_REG_ARM_STD_BMAP, uint64_t{1} << KVM_REG_ARM_STD_BIT_TRNG_V1_0, "SMCCC TRNG"},
+        Feature{KVM_REG_ARM_STD_HYP_BMAP, uint64_t{1} << KVM_REG_ARM_STD_HYP_BIT_PV_TIME,
+                "PV time"},
+        Feature{KVM_REG_ARM_VENDOR_HYP_BMAP, uint64_t{1} << KVM_REG_ARM_VENDOR_HYP_BIT_PTP,
+                "KVM PTP"}}) {
     std::optional<uint64_t> value = vcpu.TryGetOneReg(f.reg);
     if (!value || (*value & f.field) == 0) continue;
     if (!vcpu.TrySetOneReg(f.reg, *value & ~f.field)) {
@@ -233,6 +245,28 @@ void Machine::SetBootRegisters(uint64_t entry, uint64_t dtb) {
   boot.SetOneReg(XReg(0), dtb);
   for (int i = 1; i <= 3; ++i) boot.SetOneReg(XReg(i), 0);
   boot.SetOneReg(kPc, entry);
+}
+
+std::string Machine::ExplainCodeAt(uint64_t pc) {
+  KvmVcpu& vcpu = vcpus_.at(0);
+  Stage1Registers regs;
+  std::optional<uint64_t> ttbr0 = vcpu.TryGetOneReg(SysReg(3, 0, 2, 0, 0));
+  std::optional<uint64_t> ttbr1 = vcpu.TryGetOneReg(SysReg(3, 0, 2, 0, 1));
+  std::optional<uint64_t> tcr = vcpu.TryGetOneReg(SysReg(3, 0, 2, 0, 2));
+  if (!ttbr0 || !ttbr1 || !tcr) return "";
+  regs = Stage1Registers{*ttbr0, *ttbr1, *tcr};
+  // Before the MMU is on (SCTLR_EL1.M), addresses are physical.
+  std::optional<uint64_t> sctlr = vcpu.TryGetOneReg(SysReg(3, 0, 1, 0, 0));
+  bool mmu_on = sctlr && (*sctlr & 1) != 0;
+  GuestMemory& memory = memory_;
+  return ExclusiveSequenceNote(pc, [&](uint64_t va) -> std::optional<uint32_t> {
+    std::optional<uint64_t> gpa =
+        mmu_on
+            ? TranslateVirtual(va, regs, [&memory](uint64_t a) { return memory.Load<uint64_t>(a); })
+            : std::optional(va);
+    if (!gpa) return std::nullopt;
+    return memory.Load<uint32_t>(*gpa);
+  });
 }
 
 uint64_t Machine::Pc() { return vcpus_.at(0).GetOneReg(kPc); }

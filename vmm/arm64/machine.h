@@ -56,9 +56,15 @@ class Machine {
   void SetBootRegisters(uint64_t entry, uint64_t dtb);
 
   // The identification registers the guest reads (vCPU 0's; every vCPU is
-  // given the same).  Creation already hid RNDR and WFxT.
+  // given the same), the firmware service bitmaps with them.  Creation
+  // already hid RNDR, WFxT, SMCCC TRNG, PV time and KVM PTP.
   std::vector<CpuRegister> CpuRegisters();
   std::string PresentCpuRegisters(const std::vector<CpuRegister>& recorded);
+
+  // A note when the code at guest virtual address `pc` is a
+  // load/store-exclusive loop (a divergence there is a failed
+  // store-exclusive), else "".
+  std::string ExplainCodeAt(uint64_t pc);
 
   uint64_t Pc();
   // RegsDigest() of x0..x30, SP_EL1 and PSTATE of vCPU 0.
@@ -66,14 +72,15 @@ class Machine {
   void SetSingleStep(bool on);
 
  private:
+  // Hides CPU features and firmware services whose results come from the
+  // host: RNDR (random numbers; the instruction still works, but Linux no
+  // longer uses it), WFxT (WFIT's deadline is on the host's counter), SMCCC
+  // TRNG, PV time and KVM PTP.
+  void HideNondeterministicFeatures(KvmVcpu& vcpu);
+
   KvmVm vm_;
   GuestMemory memory_;
   std::vector<KvmVcpu> vcpus_;
-  // Hides CPU features whose results come from the host: RNDR (random
-  // numbers; the instruction still works, but Linux no longer uses it) and
-  // WFxT (WFIT's deadline is on the host's counter).
-  void HideNondeterministicFeatures(KvmVcpu& vcpu);
-
   UniqueFd vgic_;
   std::string time_mechanism_;
 };
