@@ -30,10 +30,12 @@ struct Recording {
 
 // The record side of a VMM over the fake guest: devices answer reads with
 // randomness, a "timer" fires at random kicks, the DMA register fills memory.
-Recording Record(uint32_t seed, uint64_t stop_after = UINT64_MAX) {
+// `noise_extra`: the ADD 3 retries (count skew) one time in 3.
+Recording Record(uint32_t seed, uint64_t stop_after = UINT64_MAX, uint64_t noise_extra = 0) {
   const uint64_t loops = 400;
   Recording rec;
   FakeGuest guest(TestProgram(loops), 0, seed);
+  if (noise_extra != 0) guest.set_retry_noise(3, 3, noise_extra);
   Recorder recorder(
       [&guest] {
         return ExecutionPoint{guest.Instructions(), guest.Pc(), guest.RegistersDigest()};
@@ -123,6 +125,60 @@ Replay DoReplay(const Recording& rec, uint64_t margin, uint32_t seed, bool cut =
   out.result = replayer.Run();
   out.final_acc = guest.acc();
   return out;
+}
+
+// Replays with the ADD 3 retrying one time in 3 (`noise_extra` more
+// instructions), asynchronous points found within `drift_window`.
+Replay DriftReplay(const Recording& rec, uint32_t seed, uint64_t noise_extra,
+                   uint64_t drift_window) {
+  Replay out;
+  FakeGuest guest(TestProgram(400), 0, seed);
+  if (noise_extra != 0) guest.set_retry_noise(3, 3, noise_extra);
+  size_t next = 0;
+  ReplayConfig config;
+  config.drift_window = drift_window;
+  config.mmio_write = [&out](uint64_t gpa, uint64_t value, uint32_t) {
+    if (gpa == testing::kOutputReg) out.output.push_back(static_cast<char>(value));
+  };
+  Replayer replayer(
+      guest,
+      [&](proto::Event* e) {
+        if (next >= rec.events.size()) return false;
+        *e = rec.events[next++];
+        return true;
+      },
+      [&]() -> const proto::TraceEnd* { return &rec.end; }, config);
+  out.result = replayer.Run();
+  out.final_acc = guest.acc();
+  return out;
+}
+
+// A count skew can change between two exits; asynchronous points in such a
+// stretch are found by PC and registers within the drift window, whichever
+// run retried more (the replay: the point comes later; the recording: sooner).
+TEST(RecordReplay, AsynchronousPointsAreFoundWhenTheSkewChangedSinceTheLastExit) {
+  int diverged_without_window = 0;
+  uint64_t skews = 0;
+  for (uint32_t seed = 1; seed <= 12; ++seed) {
+    Recording plain = Record(seed);
+    Recording noisy = Record(seed, UINT64_MAX, 2);
+    for (const auto& [rec, noise] :
+         {std::pair{&plain, uint64_t{2}}, std::pair{&noisy, uint64_t{0}}}) {
+      Replay r = DriftReplay(*rec, seed + 100, noise, 32);
+      ASSERT_EQ(r.result.kind, ReplayResult::Kind::kFinished)
+          << "seed " << seed << " noise " << noise << "\n"
+          << r.result.report;
+      EXPECT_EQ(r.output, rec->output);
+      EXPECT_EQ(r.final_acc, rec->final_acc);
+      skews += r.result.skews;
+      if (DriftReplay(*rec, seed + 100, noise, 0).result.kind == ReplayResult::Kind::kDiverged) {
+        ++diverged_without_window;
+      }
+    }
+  }
+  EXPECT_GT(skews, 0u);
+  // Without the window the same replays stop at the count and miss the point.
+  EXPECT_GT(diverged_without_window, 0);
 }
 
 TEST(RecordReplay, ReplaysExactlyForAnySkidUpToTheMargin) {

@@ -172,9 +172,55 @@ Replayer::Step Replayer::RunToAsynchronous() {
   return Step::kContinue;
 }
 
+Replayer::Step Replayer::ArriveWithinDrift(const proto::ExecutionPoint& at, const std::string& what,
+                                           bool* arrived) {
+  uint64_t target = Target(at);
+  uint64_t window = config_.drift_window;
+  uint64_t first = target > window ? target - window : 0;
+  if (vcpu_.Instructions() < first) {
+    RunToPointResult r = RunToPoint(vcpu_, config_.skid_margin).Run(first);
+    result_.steps += r.steps;
+    steps_this_stop_ += r.steps;
+    if (r.exited) return HandleExit(vcpu_.LastExit());
+    if (r.overshot) {
+      return Diverge("the guest ran past " + what + " (overflow skid beyond the margin of " +
+                         std::to_string(config_.skid_margin) + "?)",
+                     &at, PointNow());
+    }
+  }
+  std::optional<ExecutionPoint> at_target;
+  bool settled = false;
+  for (;;) {
+    ExecutionPoint now = PointNow();
+    if (now.instructions == target) at_target = now;
+    if (now.pc == at.pc() && now.regs_digest == at.regs_digest()) {
+      if (now.instructions != target) {
+        skew_ = static_cast<int64_t>(now.instructions - at.instructions());
+        ++result_.skews;
+        result_.max_skew = std::max(result_.max_skew, static_cast<uint64_t>(std::abs(skew_)));
+      }
+      *arrived = true;
+      return Step::kContinue;
+    }
+    if (!settled) {
+      // Recorded just after an exit completed: complete it the same way.
+      settled = true;
+      vcpu_.SettlePendingExit();
+      continue;
+    }
+    if (now.instructions >= target + window) {
+      return Diverge("the guest is not at " + what, &at, at_target.value_or(now));
+    }
+    ++result_.steps;
+    ++steps_this_stop_;
+    if (vcpu_.Step() == SteppableVcpu::Stop::kExit) return HandleExit(vcpu_.LastExit());
+  }
+}
+
 Replayer::Step Replayer::Arrive(const proto::ExecutionPoint& at, const std::string& what,
                                 bool* arrived) {
   *arrived = false;
+  if (config_.drift_window > 0) return ArriveWithinDrift(at, what, arrived);
   uint64_t target = Target(at);
   RunToPointResult r = RunToPoint(vcpu_, config_.skid_margin).Run(target);
   result_.steps += r.steps;

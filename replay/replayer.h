@@ -28,6 +28,13 @@ struct ReplayConfig {
   // (a ClockCounter) at an instruction count, and the Idle events' ticks.
   std::function<uint64_t(ClockCounter counter, uint64_t instructions)> clock_read;
   std::function<void(uint64_t ticks)> idle;
+  // Asynchronous points: when > 0, stop this many instructions before the
+  // point and step to where the PC and registers match, within this many
+  // instructions either side, taking any new count skew.  A skew can change
+  // between two exits (a store-exclusive that failed in one run only), and
+  // the point is where the guest was, not its count.  Costs up to twice
+  // this many single steps a point: for arches whose steps are cheap.
+  uint64_t drift_window = 0;
   // Called after every applied event (a status line).
   std::function<void(uint64_t events, uint64_t instructions)> progress;
 };
@@ -83,6 +90,7 @@ class Replayer {
   Step RunToEnd();
   // Stops the guest at `at` by counting; *arrived when there and checked,
   // otherwise an exit came first (handled) or the replay diverged.
+  Step ArriveWithinDrift(const proto::ExecutionPoint& at, const std::string& what, bool* arrived);
   Step Arrive(const proto::ExecutionPoint& at, const std::string& what, bool* arrived);
   Step HandleExit(const VcpuStop& stop);
   Step HandleIdle();
