@@ -28,9 +28,10 @@ struct ReplayConfig {
   // (a ClockCounter) at an instruction count, and the Idle events' ticks.
   std::function<uint64_t(ClockCounter counter, uint64_t instructions)> clock_read;
   std::function<void(uint64_t ticks)> idle;
-  // Asynchronous points: when > 0, stop this many instructions before the
-  // point and step to where the PC and registers match, within this many
-  // instructions either side, taking any new count skew.  A skew can change
+  // Asynchronous points: when > 0 and a count skew has been absorbed, stop
+  // this many instructions before the point and step to where the PC and
+  // registers match, within this many instructions either side, taking any
+  // new count skew.  A skew can change
   // between two exits (a store-exclusive that failed in one run only), and
   // the point is where the guest was, not its count.  Costs up to twice
   // this many single steps a point: for arches whose steps are cheap.
