@@ -220,9 +220,11 @@ Replayer::Step Replayer::ArriveWithinDrift(const proto::ExecutionPoint& at, cons
 Replayer::Step Replayer::Arrive(const proto::ExecutionPoint& at, const std::string& what,
                                 bool* arrived) {
   *arrived = false;
-  // Only once the guest's count has proved noisy: the search costs steps
+  // Only for a guest whose count is or may be noisy: the search costs steps
   // (irqmix, bare metal, has no skews and thousands of points).
-  if (config_.drift_window > 0 && result_.skews > 0) return ArriveWithinDrift(at, what, arrived);
+  if (config_.drift_window > 0 && (drift_search_ || result_.skews > 0)) {
+    return ArriveWithinDrift(at, what, arrived);
+  }
   uint64_t target = Target(at);
   RunToPointResult r = RunToPoint(vcpu_, config_.skid_margin).Run(target);
   result_.steps += r.steps;
@@ -349,6 +351,9 @@ Replayer::Step Replayer::HandleExit(const VcpuStop& stop) {
   if (is_clock && !config_.clock_read) {
     return Diverge("the guest read a counter only a VMM that owns time answers", nullptr, now);
   }
+  // A guest that reads the clock is an operating system, whose count is
+  // noisy (store-exclusive retries): search for its asynchronous points.
+  if (is_clock) drift_search_ = true;
   bool matches = have_next_ && !next_.asynchronous() &&
                  (is_read    ? next_.has_mmio_read()
                   : is_clock ? next_.has_clock_read()

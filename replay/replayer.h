@@ -28,7 +28,8 @@ struct ReplayConfig {
   // (a ClockCounter) at an instruction count, and the Idle events' ticks.
   std::function<uint64_t(ClockCounter counter, uint64_t instructions)> clock_read;
   std::function<void(uint64_t ticks)> idle;
-  // Asynchronous points: when > 0 and a count skew has been absorbed, stop
+  // Asynchronous points: when > 0 and a count skew has been absorbed or the
+  // guest has read a counter the VMM owns (an OS, not a bare payload), stop
   // this many instructions before the point and step to where the PC and
   // registers match, within this many instructions either side, taking any
   // new count skew.  A skew can change
@@ -128,7 +129,8 @@ class Replayer {
   std::optional<ExecutionPoint> last_match_;
   uint64_t last_match_index_ = 0;
   uint64_t steps_this_stop_ = 0;
-  int64_t skew_ = 0;  // replay's count minus the recording's
+  int64_t skew_ = 0;           // replay's count minus the recording's
+  bool drift_search_ = false;  // the guest read the clock (see Arrive)
 };
 
 }  // namespace vmrr

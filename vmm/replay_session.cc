@@ -143,9 +143,10 @@ ReplayResult ReplayTrace(const ReplayOptions& options) {
   };
   config.stop_requested = [] { return g_stop.load(); };
   // Where a step is cheap (arm64 single-step, ~0.3 ms), asynchronous points
-  // are found by PC and registers near their count once a skew has shown:
-  // the skew can change between exits (measured: 2 of 10 arm64 Linux
-  // replays missed a point by one instruction).  riscv64 steps cost 30-60 ms.
+  // of a guest that reads the clock are found by PC and registers near
+  // their count: the skew can change between exits (measured: 2 of 10
+  // arm64 Linux replays missed a point by one instruction).  riscv64 steps
+  // cost 30-60 ms.
   if (platform->has_single_step()) config.drift_window = kDriftWindow;
   if (clock) {
     config.clock_read = [&clock](ClockCounter counter, uint64_t instructions) {
