@@ -101,53 +101,38 @@ struct Replay {
   uint64_t final_acc = 0;
 };
 
-Replay DoReplay(const Recording& rec, uint64_t margin, uint32_t seed, bool cut = false,
-                size_t keep_events = SIZE_MAX, std::optional<uint64_t> spurious_page = {},
-                const std::string& code_note = "") {
+// How a replay differs from the plain one.
+struct ReplayKnobs {
+  bool cut = false;  // the trace has no end record
+  size_t keep_events = SIZE_MAX;
+  std::optional<uint64_t> spurious_page = std::nullopt;  // FakeGuest::set_spurious_dirty_page
+  std::string code_note = "";                            // FakeGuest::set_code_note
+  uint64_t noise_extra = 0;                              // the ADD 3 retries one time in 3
+  uint64_t drift_window = 0;                             // ReplayConfig::drift_window
+};
+
+Replay DoReplay(const Recording& rec, uint64_t margin, uint32_t seed,
+                const ReplayKnobs& knobs = {}) {
   Replay out;
   FakeGuest guest(TestProgram(400), margin, seed);
-  if (spurious_page) guest.set_spurious_dirty_page(*spurious_page);
-  guest.set_code_note(code_note);
+  if (knobs.spurious_page) guest.set_spurious_dirty_page(*knobs.spurious_page);
+  guest.set_code_note(knobs.code_note);
+  if (knobs.noise_extra != 0) guest.set_retry_noise(3, 3, knobs.noise_extra);
   size_t next = 0;
   ReplayConfig config;
   config.skid_margin = margin;
+  config.drift_window = knobs.drift_window;
   config.mmio_write = [&out](uint64_t gpa, uint64_t value, uint32_t) {
     if (gpa == testing::kOutputReg) out.output.push_back(static_cast<char>(value));
   };
   Replayer replayer(
       guest,
       [&](proto::Event* e) {
-        if (next >= rec.events.size() || next >= keep_events) return false;
+        if (next >= rec.events.size() || next >= knobs.keep_events) return false;
         *e = rec.events[next++];
         return true;
       },
-      [&]() -> const proto::TraceEnd* { return cut ? nullptr : &rec.end; }, config);
-  out.result = replayer.Run();
-  out.final_acc = guest.acc();
-  return out;
-}
-
-// Replays with the ADD 3 retrying one time in 3 (`noise_extra` more
-// instructions), asynchronous points found within `drift_window`.
-Replay DriftReplay(const Recording& rec, uint32_t seed, uint64_t noise_extra,
-                   uint64_t drift_window) {
-  Replay out;
-  FakeGuest guest(TestProgram(400), 0, seed);
-  if (noise_extra != 0) guest.set_retry_noise(3, 3, noise_extra);
-  size_t next = 0;
-  ReplayConfig config;
-  config.drift_window = drift_window;
-  config.mmio_write = [&out](uint64_t gpa, uint64_t value, uint32_t) {
-    if (gpa == testing::kOutputReg) out.output.push_back(static_cast<char>(value));
-  };
-  Replayer replayer(
-      guest,
-      [&](proto::Event* e) {
-        if (next >= rec.events.size()) return false;
-        *e = rec.events[next++];
-        return true;
-      },
-      [&]() -> const proto::TraceEnd* { return &rec.end; }, config);
+      [&]() -> const proto::TraceEnd* { return knobs.cut ? nullptr : &rec.end; }, config);
   out.result = replayer.Run();
   out.final_acc = guest.acc();
   return out;
@@ -164,14 +149,15 @@ TEST(RecordReplay, AsynchronousPointsAreFoundWhenTheSkewChangedSinceTheLastExit)
     Recording noisy = Record(seed, UINT64_MAX, 2);
     for (const auto& [rec, noise] :
          {std::pair{&plain, uint64_t{2}}, std::pair{&noisy, uint64_t{0}}}) {
-      Replay r = DriftReplay(*rec, seed + 100, noise, 32);
+      Replay r = DoReplay(*rec, 0, seed + 100, {.noise_extra = noise, .drift_window = 32});
       ASSERT_EQ(r.result.kind, ReplayResult::Kind::kFinished)
           << "seed " << seed << " noise " << noise << "\n"
           << r.result.report;
       EXPECT_EQ(r.output, rec->output);
       EXPECT_EQ(r.final_acc, rec->final_acc);
       skews += r.result.skews;
-      if (DriftReplay(*rec, seed + 100, noise, 0).result.kind == ReplayResult::Kind::kDiverged) {
+      if (DoReplay(*rec, 0, seed + 100, {.noise_extra = noise}).result.kind ==
+          ReplayResult::Kind::kDiverged) {
         ++diverged_without_window;
       }
     }
@@ -246,7 +232,7 @@ TEST(RecordReplay, AnInterruptMovedByOneInstructionIsReportedAsDivergence) {
 
   // Where the code explains itself (arm64: a load/store-exclusive loop), the
   // report says so.
-  Replay noted = DoReplay(rec, 16, 5, false, SIZE_MAX, {}, "in an LL/SC loop");
+  Replay noted = DoReplay(rec, 16, 5, {.code_note = "in an LL/SC loop"});
   ASSERT_EQ(noted.result.kind, ReplayResult::Kind::kDiverged);
   EXPECT_NE(noted.result.report.find("  note: in an LL/SC loop\n"), std::string::npos)
       << noted.result.report;
@@ -272,7 +258,7 @@ TEST(RecordReplay, ADeviceWriteTheGuestNeverReadsIsCaughtByTheMemoryCheck) {
 
 TEST(RecordReplay, APageOnlyThisReplaysDirtyLogNamesIsNotADivergence) {
   Recording rec = Record(13);
-  Replay r = DoReplay(rec, 8, 1, false, SIZE_MAX, /*spurious_page=*/15);
+  Replay r = DoReplay(rec, 8, 1, {.spurious_page = 15});
   EXPECT_EQ(r.result.kind, ReplayResult::Kind::kFinished) << r.result.report;
   EXPECT_GT(r.result.dirty_log_differences, 0u);
   EXPECT_EQ(r.final_acc, rec.final_acc);
@@ -294,7 +280,7 @@ TEST(RecordReplay, AChangedDeviceValueIsCaughtAtALaterEvent) {
 
 TEST(RecordReplay, ACutTraceReplaysItsPrefixAndSaysSo) {
   Recording rec = Record(13);
-  Replay r = DoReplay(rec, 8, 2, /*cut=*/true, rec.events.size() / 2);
+  Replay r = DoReplay(rec, 8, 2, {.cut = true, .keep_events = rec.events.size() / 2});
   EXPECT_EQ(r.result.kind, ReplayResult::Kind::kCut) << r.result.report;
   EXPECT_EQ(r.result.events, rec.events.size() / 2);
   EXPECT_NE(r.result.message.find("cut"), std::string::npos);
@@ -304,7 +290,7 @@ TEST(RecordReplay, MissingEventsAtTheEndAreADivergence) {
   Recording rec = Record(14);
   // A complete trace that lost its last events: the guest reads MMIO the
   // trace cannot answer.
-  Replay r = DoReplay(rec, 8, 2, /*cut=*/false, rec.events.size() - 3);
+  Replay r = DoReplay(rec, 8, 2, {.keep_events = rec.events.size() - 3});
   EXPECT_EQ(r.result.kind, ReplayResult::Kind::kDiverged);
 }
 

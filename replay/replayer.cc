@@ -106,10 +106,14 @@ bool Replayer::AbsorbSkew(const proto::ExecutionPoint& recorded, const Execution
       recorded.regs_digest() != now.regs_digest) {
     return false;
   }
-  skew_ = static_cast<int64_t>(now.instructions - recorded.instructions());
+  TakeSkew(recorded, now.instructions);
+  return true;
+}
+
+void Replayer::TakeSkew(const proto::ExecutionPoint& recorded, uint64_t instructions) {
+  skew_ = static_cast<int64_t>(instructions - recorded.instructions());
   ++result_.skews;
   result_.max_skew = std::max(result_.max_skew, static_cast<uint64_t>(std::abs(skew_)));
-  return true;
 }
 
 ReplayResult Replayer::Run() {
@@ -172,21 +176,27 @@ Replayer::Step Replayer::RunToAsynchronous() {
   return Step::kContinue;
 }
 
+std::optional<Replayer::Step> Replayer::RunToCount(uint64_t count, const proto::ExecutionPoint& at,
+                                                   const std::string& what) {
+  RunToPointResult r = RunToPoint(vcpu_, config_.skid_margin).Run(count);
+  result_.steps += r.steps;
+  steps_this_stop_ += r.steps;
+  if (r.exited) return HandleExit(vcpu_.LastExit());
+  if (r.overshot) {
+    return Diverge("the guest ran past " + what + " (overflow skid beyond the margin of " +
+                       std::to_string(config_.skid_margin) + "?)",
+                   &at, PointNow());
+  }
+  return std::nullopt;
+}
+
 Replayer::Step Replayer::ArriveWithinDrift(const proto::ExecutionPoint& at, const std::string& what,
                                            bool* arrived) {
   uint64_t target = Target(at);
   uint64_t window = config_.drift_window;
   uint64_t first = target > window ? target - window : 0;
   if (vcpu_.Instructions() < first) {
-    RunToPointResult r = RunToPoint(vcpu_, config_.skid_margin).Run(first);
-    result_.steps += r.steps;
-    steps_this_stop_ += r.steps;
-    if (r.exited) return HandleExit(vcpu_.LastExit());
-    if (r.overshot) {
-      return Diverge("the guest ran past " + what + " (overflow skid beyond the margin of " +
-                         std::to_string(config_.skid_margin) + "?)",
-                     &at, PointNow());
-    }
+    if (std::optional<Step> step = RunToCount(first, at, what)) return *step;
   }
   std::optional<ExecutionPoint> at_target;
   bool settled = false;
@@ -194,11 +204,7 @@ Replayer::Step Replayer::ArriveWithinDrift(const proto::ExecutionPoint& at, cons
     ExecutionPoint now = PointNow();
     if (now.instructions == target) at_target = now;
     if (now.pc == at.pc() && now.regs_digest == at.regs_digest()) {
-      if (now.instructions != target) {
-        skew_ = static_cast<int64_t>(now.instructions - at.instructions());
-        ++result_.skews;
-        result_.max_skew = std::max(result_.max_skew, static_cast<uint64_t>(std::abs(skew_)));
-      }
+      if (now.instructions != target) TakeSkew(at, now.instructions);
       *arrived = true;
       return Step::kContinue;
     }
@@ -226,15 +232,7 @@ Replayer::Step Replayer::Arrive(const proto::ExecutionPoint& at, const std::stri
     return ArriveWithinDrift(at, what, arrived);
   }
   uint64_t target = Target(at);
-  RunToPointResult r = RunToPoint(vcpu_, config_.skid_margin).Run(target);
-  result_.steps += r.steps;
-  steps_this_stop_ += r.steps;
-  if (r.exited) return HandleExit(vcpu_.LastExit());
-  if (r.overshot) {
-    return Diverge("the guest ran past " + what + " (overflow skid beyond the margin of " +
-                       std::to_string(config_.skid_margin) + "?)",
-                   &at, PointNow());
-  }
+  if (std::optional<Step> step = RunToCount(target, at, what)) return *step;
   ExecutionPoint now = PointNow();
   if (!SamePlace(at, now)) {
     // Recorded just after an exit completed: complete it the same way.

@@ -92,6 +92,12 @@ class Replayer {
   Step RunToEnd();
   // Stops the guest at `at` by counting; *arrived when there and checked,
   // otherwise an exit came first (handled) or the replay diverged.
+  // Counts to `count` (overflow, then steps): nullopt when there, else the
+  // step an exit on the way or an overshoot of `at` (`what`) led to.
+  std::optional<Step> RunToCount(uint64_t count, const proto::ExecutionPoint& at,
+                                 const std::string& what);
+  // The replay's count skew becomes `instructions` minus the recording's.
+  void TakeSkew(const proto::ExecutionPoint& recorded, uint64_t instructions);
   Step ArriveWithinDrift(const proto::ExecutionPoint& at, const std::string& what, bool* arrived);
   Step Arrive(const proto::ExecutionPoint& at, const std::string& what, bool* arrived);
   Step HandleExit(const VcpuStop& stop);

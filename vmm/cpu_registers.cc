@@ -44,4 +44,20 @@ std::string PresentCpuRegisters(const std::vector<CpuRegister>& recorded, const 
   return "";
 }
 
+std::vector<CpuRegister> ReadCpuRegisters(const std::vector<CpuRegisterSpec>& specs,
+                                          const KvmVcpu& vcpu) {
+  return ReadCpuRegisters(specs, [&vcpu](uint64_t id) { return vcpu.TryGetOneReg(id); });
+}
+
+std::string PresentCpuRegisters(const std::vector<CpuRegister>& recorded,
+                                std::vector<KvmVcpu>& vcpus) {
+  for (KvmVcpu& vcpu : vcpus) {
+    std::string why = PresentCpuRegisters(
+        recorded, [&vcpu](uint64_t id) { return vcpu.TryGetOneReg(id); },
+        [&vcpu](uint64_t id, uint64_t value) { return vcpu.TrySetOneReg(id, value); });
+    if (!why.empty()) return why;
+  }
+  return "";
+}
+
 }  // namespace vmrr

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "vmm/kvm.h"
+
 namespace vmrr {
 
 struct CpuRegister {
@@ -37,5 +39,11 @@ std::vector<CpuRegister> ReadCpuRegisters(const std::vector<CpuRegisterSpec>& sp
 // as recorded.  "" when all do, else one line naming the first that does not.
 std::string PresentCpuRegisters(const std::vector<CpuRegister>& recorded, const OneRegGet& get,
                                 const OneRegSet& set);
+
+// The same on KVM vCPUs: read from `vcpu`; present to every one of `vcpus`.
+std::vector<CpuRegister> ReadCpuRegisters(const std::vector<CpuRegisterSpec>& specs,
+                                          const KvmVcpu& vcpu);
+std::string PresentCpuRegisters(const std::vector<CpuRegister>& recorded,
+                                std::vector<KvmVcpu>& vcpus);
 
 }  // namespace vmrr

@@ -114,15 +114,17 @@ class GuestPlatform {
   virtual void CompleteCounterRead(kvm_run& run, uint64_t value) = 0;
   // An exit where the guest programs or reads one of its timers (riscv64:
   // SBI set_timer; arm64: the CNTV_*/CNTP_* registers), answered here with
-  // the guest's counter at `ticks`.  The trace records it as a Hypercall
-  // event (`function`, `values`) that replay answers with the same values.
+  // the guest's counter `ticks()` (read only when needed).  The trace
+  // records it as a Hypercall event (`function`, `values`) that replay
+  // answers with the same values.
   struct TimerAccess {
     uint64_t function = 0;
     std::vector<uint64_t> values;
     uint32_t timer = 0;                // its interrupt: Line(kTimerLine + timer)
     std::optional<uint64_t> deadline;  // when it fires now; nullopt: it cannot
   };
-  virtual std::optional<TimerAccess> AccessTimer(kvm_run& run, uint64_t ticks) = 0;
+  virtual std::optional<TimerAccess> AccessTimer(kvm_run& run,
+                                                 const std::function<uint64_t()>& ticks) = 0;
   // The guest's timers: Line(kTimerLine + i) for i below this.
   virtual uint32_t timer_count() const = 0;
   virtual bool IsIdle(const kvm_run& run) const = 0;

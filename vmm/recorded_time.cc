@@ -66,8 +66,13 @@ bool RecordedTime::HandleExit(kvm_run& run) {
     Idle();
     return true;
   }
-  std::optional<GuestPlatform::TimerAccess> access =
-      platform_.AccessTimer(run, clock_.Ticks(counter_.Read()));
+  // The counter is read only for a timer access, not at every exit.
+  std::optional<uint64_t> ticks;
+  auto now = [&] {
+    if (!ticks) ticks = clock_.Ticks(counter_.Read());
+    return *ticks;
+  };
+  std::optional<GuestPlatform::TimerAccess> access = platform_.AccessTimer(run, now);
   if (!access) return false;
   ++counts_.timer_accesses;
   if (access->timer < timers_.size()) {
@@ -81,8 +86,7 @@ bool RecordedTime::HandleExit(kvm_run& run) {
       UpdateClockDeadline();
     }
     // Moved past now, masked or stopped: its interrupt falls here.
-    uint64_t ticks = clock_.Ticks(counter_.Read());
-    if (timer.high && !(timer.deadline && ticks >= *timer.deadline)) {
+    if (timer.high && !(timer.deadline && now() >= *timer.deadline)) {
       timer.line(false);
       timer.high = false;
     }

@@ -105,7 +105,8 @@ class Arm64Platform : public GuestPlatform {
     arm64::Machine::CompleteSysregRead(run, value);
   }
   // vCPU 0's timers; a read is recorded with its value, a write without.
-  std::optional<TimerAccess> AccessTimer(kvm_run& run, uint64_t ticks) override {
+  std::optional<TimerAccess> AccessTimer(kvm_run& run,
+                                         const std::function<uint64_t()>& ticks) override {
     uint64_t function = 0;
     if (!IsHypercall(run, &function)) return std::nullopt;
     arm64::Machine::SysregAccess sysreg = *arm64::Machine::Sysreg(run);
@@ -115,9 +116,9 @@ class Arm64Platform : public GuestPlatform {
     access.function = function;
     access.timer = reg.timer;
     if (sysreg.is_write) {
-      timer.Write(reg.reg, sysreg.value, ticks);
+      timer.Write(reg.reg, sysreg.value, ticks());
     } else {
-      access.values = {timer.Read(reg.reg, ticks)};
+      access.values = {timer.Read(reg.reg, ticks())};
       arm64::Machine::CompleteSysregRead(run, access.values[0]);
     }
     access.deadline = timer.Deadline();

@@ -191,19 +191,11 @@ void Machine::HideNondeterministicFeatures(KvmVcpu& vcpu) {
 }
 
 std::vector<CpuRegister> Machine::CpuRegisters() {
-  KvmVcpu& vcpu = vcpus_.at(0);
-  return ReadCpuRegisters(IdRegisterSpecs(),
-                          [&vcpu](uint64_t id) { return vcpu.TryGetOneReg(id); });
+  return ReadCpuRegisters(IdRegisterSpecs(), vcpus_.at(0));
 }
 
 std::string Machine::PresentCpuRegisters(const std::vector<CpuRegister>& recorded) {
-  for (KvmVcpu& vcpu : vcpus_) {
-    std::string why = vmrr::PresentCpuRegisters(
-        recorded, [&vcpu](uint64_t id) { return vcpu.TryGetOneReg(id); },
-        [&vcpu](uint64_t id, uint64_t value) { return vcpu.TrySetOneReg(id, value); });
-    if (!why.empty()) return why;
-  }
-  return "";
+  return vmrr::PresentCpuRegisters(recorded, vcpus_);
 }
 
 uint64_t Machine::CounterFrequency() {

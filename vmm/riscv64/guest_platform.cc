@@ -66,7 +66,8 @@ class Riscv64Platform : public GuestPlatform {
   }
   // SBI set_timer (hart 0's timer), answered success.  All ones stops the
   // timer (Linux's shutdown).
-  std::optional<TimerAccess> AccessTimer(kvm_run& run, uint64_t /*ticks*/) override {
+  std::optional<TimerAccess> AccessTimer(kvm_run& run,
+                                         const std::function<uint64_t()>& /*ticks*/) override {
     if (!owns_time()) return std::nullopt;
     std::optional<uint64_t> deadline = riscv64::Machine::TimerDeadline(run);
     if (!deadline) return std::nullopt;

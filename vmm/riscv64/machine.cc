@@ -147,18 +147,11 @@ std::vector<CpuRegister> Machine::CpuRegisters() {
       {"marchid", ConfigReg(offsetof(kvm_riscv_config, marchid)), true},
       {"mimpid", ConfigReg(offsetof(kvm_riscv_config, mimpid)), true},
   };
-  KvmVcpu& vcpu = vcpus_.at(0);
-  return ReadCpuRegisters(specs, [&vcpu](uint64_t id) { return vcpu.TryGetOneReg(id); });
+  return ReadCpuRegisters(specs, vcpus_.at(0));
 }
 
 std::string Machine::PresentCpuRegisters(const std::vector<CpuRegister>& recorded) {
-  for (KvmVcpu& vcpu : vcpus_) {
-    std::string why = vmrr::PresentCpuRegisters(
-        recorded, [&vcpu](uint64_t id) { return vcpu.TryGetOneReg(id); },
-        [&vcpu](uint64_t id, uint64_t value) { return vcpu.TrySetOneReg(id, value); });
-    if (!why.empty()) return why;
-  }
-  return "";
+  return vmrr::PresentCpuRegisters(recorded, vcpus_);
 }
 
 Machine::Machine(const KvmSystem& kvm, uint64_t ram_size, int cpus, bool own_time)
