@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <string>
 
-#include "vmm/base/unique_fd.h"
+#include "base/unique_fd.h"
 
 namespace vmrr {
 

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "vmm/base/error.h"
-#include "vmm/base/unique_fd.h"
+#include "base/error.h"
+#include "base/unique_fd.h"
 
 namespace vmrr {
 namespace {

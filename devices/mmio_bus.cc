@@ -3,7 +3,7 @@
 #include <iterator>
 #include <sstream>
 
-#include "vmm/base/error.h"
+#include "base/error.h"
 
 namespace vmrr {
 namespace {

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "vmm/base/error.h"
+#include "base/error.h"
 
 namespace vmrr {
 namespace {

@@ -4,8 +4,8 @@
 #include <array>
 #include <utility>
 
+#include "base/error.h"
 #include "devices/mmio_access.h"
-#include "vmm/base/error.h"
 
 namespace vmrr {
 namespace {

@@ -11,14 +11,14 @@
 #include <string>
 #include <vector>
 
+#include "base/unique_fd.h"
 #include "devices/block_backend.h"
 #include "devices/mmio_access.h"
 #include "devices/virtio_blk.h"
 #include "devices/virtio_mmio.h"
 #include "devices/virtq_test_driver.h"
 #include "devices/virtqueue.h"
-#include "vmm/base/unique_fd.h"
-#include "vmm/guest_memory.h"
+#include "memory/guest_memory.h"
 
 namespace vmrr {
 namespace {

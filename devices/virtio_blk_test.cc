@@ -8,12 +8,12 @@
 #include <string>
 #include <vector>
 
+#include "base/error.h"
 #include "devices/block_backend.h"
 #include "devices/mmio_access.h"
 #include "devices/virtq_test_driver.h"
 #include "devices/virtqueue.h"
-#include "vmm/base/error.h"
-#include "vmm/guest_memory.h"
+#include "memory/guest_memory.h"
 
 namespace vmrr {
 namespace {

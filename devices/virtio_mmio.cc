@@ -7,8 +7,8 @@
 #include <string>
 #include <utility>
 
+#include "base/error.h"
 #include "devices/mmio_access.h"
-#include "vmm/base/error.h"
 
 namespace vmrr {
 namespace {

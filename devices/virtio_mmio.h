@@ -16,7 +16,7 @@
 #include "devices/mmio_device.h"
 #include "devices/virtio_device_backend.h"
 #include "devices/virtqueue.h"
-#include "vmm/guest_memory.h"
+#include "memory/guest_memory.h"
 
 namespace vmrr {
 

@@ -7,10 +7,10 @@
 #include <memory>
 #include <vector>
 
+#include "base/error.h"
 #include "devices/mmio_access.h"
 #include "devices/virtq_test_driver.h"
-#include "vmm/base/error.h"
-#include "vmm/guest_memory.h"
+#include "memory/guest_memory.h"
 
 namespace vmrr {
 namespace {

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "devices/virtqueue.h"
-#include "vmm/guest_memory.h"
+#include "memory/guest_memory.h"
 
 namespace vmrr {
 

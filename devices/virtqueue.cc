@@ -5,7 +5,7 @@
 #include <bitset>
 #include <string>
 
-#include "vmm/base/error.h"
+#include "base/error.h"
 
 namespace vmrr {
 namespace {

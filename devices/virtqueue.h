@@ -13,7 +13,7 @@
 #include <optional>
 #include <vector>
 
-#include "vmm/guest_memory.h"
+#include "memory/guest_memory.h"
 
 namespace vmrr {
 

@@ -5,9 +5,9 @@
 #include <cstdint>
 #include <string>
 
+#include "base/error.h"
 #include "devices/virtq_test_driver.h"
-#include "vmm/base/error.h"
-#include "vmm/guest_memory.h"
+#include "memory/guest_memory.h"
 
 namespace vmrr {
 namespace {

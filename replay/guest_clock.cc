@@ -1,6 +1,6 @@
 #include "replay/guest_clock.h"
 
-#include "vmm/base/error.h"
+#include "base/error.h"
 
 namespace vmrr {
 

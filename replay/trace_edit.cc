@@ -7,9 +7,9 @@
 #include <cstdio>
 #include <string>
 
+#include "base/error.h"
 #include "replay/trace_reader.h"
 #include "replay/trace_writer.h"
-#include "vmm/base/error.h"
 
 namespace vmrr {
 namespace {

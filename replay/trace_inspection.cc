@@ -6,8 +6,8 @@
 #include <map>
 #include <sstream>
 
+#include "base/error.h"
 #include "replay/trace_reader.h"
-#include "vmm/base/error.h"
 
 namespace vmrr {
 

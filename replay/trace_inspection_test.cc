@@ -4,8 +4,8 @@
 
 #include <fstream>
 
+#include "base/error.h"
 #include "replay/trace_writer.h"
-#include "vmm/base/error.h"
 
 namespace vmrr {
 namespace {

@@ -7,9 +7,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/error.h"
 #include "replay/crc32c.h"
 #include "replay/trace_writer.h"
-#include "vmm/base/error.h"
 
 namespace vmrr {
 

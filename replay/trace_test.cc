@@ -4,9 +4,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/error.h"
 #include "replay/trace_reader.h"
 #include "replay/trace_writer.h"
-#include "vmm/base/error.h"
 
 namespace vmrr {
 namespace {

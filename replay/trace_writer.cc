@@ -8,8 +8,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "base/error.h"
 #include "replay/crc32c.h"
-#include "vmm/base/error.h"
 
 namespace vmrr {
 

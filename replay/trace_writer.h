@@ -8,8 +8,8 @@
 #include <cstdint>
 #include <string>
 
+#include "base/unique_fd.h"
 #include "proto/trace.pb.h"
-#include "vmm/base/unique_fd.h"
 
 namespace vmrr {
 

@@ -7,8 +7,8 @@
 #include <cerrno>
 #include <cstring>
 
-#include "vmm/base/error.h"
-#include "vmm/base/unique_fd.h"
+#include "base/error.h"
+#include "base/unique_fd.h"
 
 namespace vmrr {
 

@@ -1,6 +1,6 @@
 #include "vmm/boot_layout.h"
 
-#include "vmm/base/error.h"
+#include "base/error.h"
 
 namespace vmrr {
 

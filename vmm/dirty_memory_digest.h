@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "vmm/guest_memory.h"
+#include "memory/guest_memory.h"
 #include "vmm/kvm.h"
 
 namespace vmrr {

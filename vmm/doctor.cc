@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <sstream>
 
-#include "vmm/base/error.h"
+#include "base/error.h"
 #include "vmm/probe_loop.h"
 
 namespace vmrr {

@@ -4,7 +4,7 @@
 
 #include <map>
 
-#include "vmm/base/error.h"
+#include "base/error.h"
 #include "vmm/probe_loop.h"
 
 namespace vmrr {

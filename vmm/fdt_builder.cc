@@ -4,7 +4,7 @@ extern "C" {
 #include <libfdt.h>
 }
 
-#include "vmm/base/error.h"
+#include "base/error.h"
 
 namespace vmrr {
 

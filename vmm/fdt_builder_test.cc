@@ -6,7 +6,7 @@ extern "C" {
 #include <libfdt.h>
 }
 
-#include "vmm/base/error.h"
+#include "base/error.h"
 
 namespace vmrr {
 namespace {

@@ -10,7 +10,7 @@
 #include <csignal>
 #include <cstring>
 
-#include "vmm/base/error.h"
+#include "base/error.h"
 
 namespace vmrr {
 

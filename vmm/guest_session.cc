@@ -5,10 +5,10 @@
 #include <chrono>
 #include <random>
 
+#include "base/error.h"
 #include "devices/block_backend.h"
 #include "devices/overlay_block_backend.h"
 #include "devices/virtio_blk.h"
-#include "vmm/base/error.h"
 #include "vmm/boot_files.h"
 
 namespace vmrr {

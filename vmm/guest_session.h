@@ -12,10 +12,10 @@
 #include "devices/test_device.h"
 #include "devices/uart16550.h"
 #include "devices/virtio_mmio.h"
+#include "memory/guest_memory.h"
 #include "vmm/boot_layout.h"
 #include "vmm/console.h"
 #include "vmm/device_tree_nodes.h"
-#include "vmm/guest_memory.h"
 #include "vmm/run_loop.h"
 #include "vmm/run_options.h"
 

@@ -5,7 +5,7 @@
 
 #include <fstream>
 
-#include "vmm/base/error.h"
+#include "base/error.h"
 
 namespace vmrr {
 namespace {

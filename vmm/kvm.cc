@@ -6,7 +6,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "vmm/base/error.h"
+#include "base/error.h"
 
 namespace vmrr {
 

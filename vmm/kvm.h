@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "vmm/base/mapping.h"
-#include "vmm/base/unique_fd.h"
+#include "base/mapping.h"
+#include "base/unique_fd.h"
 
 namespace vmrr {
 

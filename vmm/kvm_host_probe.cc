@@ -4,8 +4,8 @@
 
 #include <csignal>
 
+#include "base/error.h"
 #include "replay/run_to_point.h"
-#include "vmm/base/error.h"
 #include "vmm/guest_counter.h"
 #include "vmm/guest_platform.h"
 #include "vmm/kvm_steppable_vcpu.h"

@@ -1,6 +1,6 @@
 #include "vmm/kvm_steppable_vcpu.h"
 
-#include "vmm/base/error.h"
+#include "base/error.h"
 
 namespace vmrr {
 

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "vmm/base/error.h"
+#include "base/error.h"
 
 namespace vmrr {
 namespace {

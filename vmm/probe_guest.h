@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "vmm/base/mapping.h"
+#include "base/mapping.h"
 #include "vmm/kvm.h"
 
 namespace vmrr {

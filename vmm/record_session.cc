@@ -10,11 +10,11 @@
 #include <random>
 #include <thread>
 
+#include "base/error.h"
 #include "devices/mmio_access.h"
 #include "replay/recorder.h"
 #include "replay/sha256.h"
 #include "replay/trace_writer.h"
-#include "vmm/base/error.h"
 #include "vmm/cli/version.h"
 #include "vmm/dirty_memory_digest.h"
 #include "vmm/guest_platform.h"

@@ -7,12 +7,12 @@
 #include <chrono>
 #include <cstdio>
 
+#include "base/error.h"
 #include "devices/mmio_access.h"
 #include "devices/mmio_bus.h"
 #include "devices/uart16550.h"
 #include "replay/guest_clock.h"
 #include "replay/trace_reader.h"
-#include "vmm/base/error.h"
 #include "vmm/dirty_memory_digest.h"
 #include "vmm/guest_platform.h"
 #include "vmm/kvm_replay_vcpu.h"

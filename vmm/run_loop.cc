@@ -9,7 +9,7 @@
 #include <atomic>
 #include <cstring>
 
-#include "vmm/base/error.h"
+#include "base/error.h"
 
 namespace vmrr {
 

@@ -7,7 +7,7 @@
 #include <fstream>
 #include <functional>
 
-#include "vmm/base/error.h"
+#include "base/error.h"
 
 namespace vmrr {
 namespace {

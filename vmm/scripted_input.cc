@@ -3,7 +3,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "vmm/base/error.h"
+#include "base/error.h"
 
 namespace vmrr {
 

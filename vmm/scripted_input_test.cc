@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <fstream>
 
-#include "vmm/base/error.h"
+#include "base/error.h"
 
 namespace vmrr {
 namespace {

@@ -1,7 +1,7 @@
 #include "vmm/arm64/device_tree.h"
 
+#include "base/error.h"
 #include "vmm/arm64/layout.h"
-#include "vmm/base/error.h"
 #include "vmm/boot_layout.h"
 #include "vmm/fdt_builder.h"
 

@@ -6,8 +6,8 @@ extern "C" {
 #include <libfdt.h>
 }
 
+#include "base/error.h"
 #include "vmm/arm64/layout.h"
-#include "vmm/base/error.h"
 
 namespace vmrr::arm64 {
 namespace {

@@ -4,7 +4,7 @@
 
 #include <vector>
 
-#include "vmm/base/error.h"
+#include "base/error.h"
 
 namespace vmrr::arm64 {
 namespace {

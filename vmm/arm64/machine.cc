@@ -8,11 +8,11 @@
 #include <cstddef>
 #include <cstring>
 
+#include "base/error.h"
 #include "replay/execution_point.h"
 #include "vmm/arm64/exclusive_sequence.h"
 #include "vmm/arm64/layout.h"
 #include "vmm/arm64/stage1_walk.h"
-#include "vmm/base/error.h"
 
 namespace vmrr::arm64 {
 

@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "devices/mmio_device.h"
+#include "memory/guest_memory.h"
 #include "vmm/cpu_registers.h"
-#include "vmm/guest_memory.h"
 #include "vmm/kvm.h"
 
 namespace vmrr::arm64 {

@@ -6,7 +6,7 @@
 
 #include <cstddef>
 
-#include "vmm/base/error.h"
+#include "base/error.h"
 #include "vmm/probe_loop.h"
 
 namespace vmrr {

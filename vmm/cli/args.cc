@@ -2,7 +2,7 @@
 
 #include <sstream>
 
-#include "vmm/base/error.h"
+#include "base/error.h"
 
 namespace vmrr {
 

@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "base/error.h"
 #include "replay/trace_inspection.h"
-#include "vmm/base/error.h"
 #include "vmm/cli/args.h"
 #include "vmm/cli/version.h"
 #include "vmm/doctor.h"

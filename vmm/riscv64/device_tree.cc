@@ -1,6 +1,6 @@
 #include "vmm/riscv64/device_tree.h"
 
-#include "vmm/base/error.h"
+#include "base/error.h"
 #include "vmm/boot_layout.h"
 #include "vmm/fdt_builder.h"
 #include "vmm/riscv64/layout.h"

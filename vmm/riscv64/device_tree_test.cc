@@ -6,7 +6,7 @@ extern "C" {
 #include <libfdt.h>
 }
 
-#include "vmm/base/error.h"
+#include "base/error.h"
 #include "vmm/riscv64/layout.h"
 
 namespace vmrr::riscv64 {

@@ -2,8 +2,8 @@
 
 #include <cstring>
 
-#include "vmm/base/error.h"
-#include "vmm/base/le_bytes.h"
+#include "base/error.h"
+#include "base/le_bytes.h"
 #include "vmm/kernel_file_format.h"
 
 namespace vmrr::riscv64 {

@@ -5,7 +5,7 @@
 #include <cstring>
 #include <vector>
 
-#include "vmm/base/error.h"
+#include "base/error.h"
 
 namespace vmrr::riscv64 {
 namespace {

@@ -8,8 +8,8 @@
 #include <cerrno>
 #include <cstddef>
 
+#include "base/error.h"
 #include "replay/execution_point.h"
-#include "vmm/base/error.h"
 #include "vmm/riscv64/isa_string.h"
 #include "vmm/riscv64/layout.h"
 

@@ -12,9 +12,9 @@
 #include <vector>
 
 #include "devices/mmio_device.h"
+#include "memory/guest_memory.h"
 #include "replay/replay_vcpu.h"
 #include "vmm/cpu_registers.h"
-#include "vmm/guest_memory.h"
 #include "vmm/kvm.h"
 
 namespace vmrr::riscv64 {

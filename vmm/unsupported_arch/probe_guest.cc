@@ -2,7 +2,7 @@
 // still builds (for unit tests and trace inspection) but drives no KVM guest.
 #include "vmm/probe_guest.h"
 
-#include "vmm/base/error.h"
+#include "base/error.h"
 
 namespace vmrr {
 

@@ -5,10 +5,10 @@
 #include <cerrno>
 #include <cstring>
 
-#include "vmm/base/error.h"
-#include "vmm/base/le_bytes.h"
-#include "vmm/base/mapping.h"
-#include "vmm/base/unique_fd.h"
+#include "base/error.h"
+#include "base/le_bytes.h"
+#include "base/mapping.h"
+#include "base/unique_fd.h"
 
 namespace vmrr {
 namespace {

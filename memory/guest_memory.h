@@ -11,7 +11,7 @@
 #include <optional>
 #include <type_traits>
 
-#include "vmm/base/mapping.h"
+#include "base/mapping.h"
 
 namespace vmrr {
 

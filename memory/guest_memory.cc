@@ -1,6 +1,6 @@
-#include "vmm/guest_memory.h"
+#include "memory/guest_memory.h"
 
-#include "vmm/base/error.h"
+#include "base/error.h"
 
 namespace vmrr {
 

@@ -1,4 +1,4 @@
-#include "vmm/guest_memory.h"
+#include "memory/guest_memory.h"
 
 #include <gtest/gtest.h>
 
