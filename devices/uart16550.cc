@@ -223,4 +223,38 @@ void Uart16550::UpdateIrq() {
   if (irq_) irq_(level);
 }
 
+Uart16550::State Uart16550::state() const {
+  State s;
+  s.rx = rx_;
+  s.rx_dropped = rx_dropped_;
+  s.ier = ier_;
+  s.lcr = lcr_;
+  s.mcr = mcr_;
+  s.scr = scr_;
+  s.dll = dll_;
+  s.dlm = dlm_;
+  s.fifo_enabled = fifo_enabled_;
+  s.overrun = overrun_;
+  s.thre_pending = thre_pending_;
+  s.irq_level = irq_level_;
+  s.msr_deltas = msr_deltas_;
+  return s;
+}
+
+void Uart16550::set_state(const State& s) {
+  rx_ = s.rx;
+  rx_dropped_ = s.rx_dropped;
+  ier_ = s.ier;
+  lcr_ = s.lcr;
+  mcr_ = s.mcr;
+  scr_ = s.scr;
+  dll_ = s.dll;
+  dlm_ = s.dlm;
+  fifo_enabled_ = s.fifo_enabled;
+  overrun_ = s.overrun;
+  thre_pending_ = s.thre_pending;
+  irq_level_ = s.irq_level;
+  msr_deltas_ = s.msr_deltas;
+}
+
 }  // namespace vmrr

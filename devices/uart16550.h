@@ -43,6 +43,19 @@ class Uart16550 : public MmioDevice {
   uint64_t rx_dropped() const { return rx_dropped_; }
   bool irq_level() const { return irq_level_; }
 
+  // Everything the guest can observe (replay's checkpoints).
+  struct State {
+    std::deque<uint8_t> rx;
+    uint64_t rx_dropped = 0;
+    uint8_t ier = 0, lcr = 0, mcr = 0, scr = 0, dll = 0, dlm = 0;
+    bool fifo_enabled = false, overrun = false, thre_pending = false, irq_level = false;
+    uint8_t msr_deltas = 0;
+  };
+  State state() const;
+  // Puts the registers back; the interrupt output is left to the caller's
+  // own restore of the line (no edge is sent).
+  void set_state(const State& state);
+
  private:
   uint8_t ReadRegister(uint64_t offset);
   void WriteRegister(uint64_t offset, uint8_t value);

@@ -212,5 +212,24 @@ TEST_F(UartTest, WideAccessesUseTheLowByte) {
   EXPECT_EQ(read[3], 0);
 }
 
+TEST_F(UartTest, StatePutBackReadsTheSame) {
+  Out(kLcr, 0x83);  // DLAB: the divisor latch
+  Out(kThr, 0x0c);
+  Out(kLcr, 0x03);
+  Out(kIer, 0x01);
+  uint8_t input[] = {'a', 'b'};
+  uart_.PushInput(input, 2);
+  Uart16550::State saved = uart_.state();
+  EXPECT_EQ(In(kRbr), 'a');
+  Out(kLcr, 0x83);
+  Out(kThr, 0x01);
+  uart_.set_state(saved);
+  EXPECT_EQ(In(kLcr), 0x03);
+  EXPECT_EQ(In(kRbr), 'a');  // the FIFO as it was
+  EXPECT_EQ(In(kRbr), 'b');
+  Out(kLcr, 0x83);
+  EXPECT_EQ(In(kThr), 0x0c);  // the divisor as it was
+}
+
 }  // namespace
 }  // namespace vmrr

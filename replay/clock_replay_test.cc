@@ -126,15 +126,8 @@ ClockReplay Replay(const ClockRecording& rec, GuestClockConfig config, uint32_t 
     return clock.Ticks(instructions);
   };
   rc.idle = [&clock](uint64_t ticks) { clock.Idle(ticks); };
-  size_t next = 0;
-  Replayer replayer(
-      guest,
-      [&](proto::Event* e) {
-        if (next >= rec.events.size()) return false;
-        *e = rec.events[next++];
-        return true;
-      },
-      [&]() -> const proto::TraceEnd* { return &rec.end; }, rc);
+  VectorEventSource source(rec.events, &rec.end);
+  Replayer replayer(guest, source, rc);
   out.result = replayer.Run();
   out.final_acc = guest.acc();
   return out;
@@ -178,15 +171,8 @@ TEST(ClockReplayTest, AnotherTimeBaseDiverges) {
 TEST(ClockReplayTest, WithoutAClockTheReadIsReported) {
   ClockRecording rec = Record(3);
   FakeGuest guest(ClockProgram(), 0, 3);
-  size_t next = 0;
-  Replayer replayer(
-      guest,
-      [&](proto::Event* e) {
-        if (next >= rec.events.size()) return false;
-        *e = rec.events[next++];
-        return true;
-      },
-      [&]() -> const proto::TraceEnd* { return &rec.end; }, ReplayConfig{});
+  VectorEventSource source(rec.events, &rec.end);
+  Replayer replayer(guest, source, ReplayConfig{});
   ReplayResult result = replayer.Run();
   EXPECT_EQ(result.kind, ReplayResult::Kind::kDiverged);
   EXPECT_NE(result.report.find("counter only a VMM that owns time"), std::string::npos)

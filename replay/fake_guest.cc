@@ -147,6 +147,31 @@ bool FakeGuest::Execute(uint64_t stop_at, bool one_step) {
   }
 }
 
+struct FakeGuest::State {
+  uint64_t pc, acc, loops_left, saved_pc, count;
+  bool in_handler, line;
+  std::vector<uint8_t> memory, digested;
+};
+
+std::any FakeGuest::SaveState() {
+  EXPECT_FALSE(pending_) << "a checkpoint with an exit pending";
+  return State{pc_, acc_, loops_left_, saved_pc_, count_, in_handler_, line_, memory_, digested_};
+}
+
+void FakeGuest::RestoreState(const std::any& any) {
+  const auto& s = std::any_cast<const State&>(any);
+  pending_ = false;
+  pc_ = s.pc;
+  acc_ = s.acc;
+  loops_left_ = s.loops_left;
+  saved_pc_ = s.saved_pc;
+  count_ = s.count;
+  in_handler_ = s.in_handler;
+  line_ = s.line;
+  memory_ = s.memory;
+  digested_ = s.digested;
+}
+
 SteppableVcpu::Stop FakeGuest::RunWithOverflow(uint64_t count) {
   EXPECT_GE(count, 1u);
   uint64_t skid = std::uniform_int_distribution<uint64_t>(0, max_skid_)(rng_);

@@ -56,6 +56,10 @@ class FakeGuest : public ReplayVcpu {
   bool WriteMemory(uint64_t gpa, const std::string& data) override;
   uint64_t MemoryDigest(std::vector<uint64_t>* pages) override;
   uint64_t MemoryDigestOf(const std::vector<uint64_t>& pages) override;
+  // Everything the program sees; the skid and retry noise are the host's
+  // and go on as they are.
+  std::any SaveState() override;
+  void RestoreState(const std::any& state) override;
 
   // Count skew, as a store-conditional that failed and ran again: after an
   // ADD of `arg`, one time in `one_in` the count grows by `extra` more
@@ -77,6 +81,7 @@ class FakeGuest : public ReplayVcpu {
   bool line_high() const { return line_; }
 
  private:
+  struct State;
   // Executes until `stop_at` instructions or an exit; true on an exit.
   bool Execute(uint64_t stop_at, bool one_step);
 

@@ -29,6 +29,8 @@ class GuestClock {
   // The guest idled: its time jumps `ticks` forward.
   void Idle(uint64_t ticks) { idle_ticks_ += ticks; }
   uint64_t idle_ticks() const { return idle_ticks_; }
+  // A checkpoint's idle time put back.
+  void set_idle_ticks(uint64_t ticks) { idle_ticks_ = ticks; }
 
   // The guest's timer (SBI set_timer, CNTV_CVAL): due once Ticks() reaches it.
   void SetDeadline(std::optional<uint64_t> ticks) { deadline_ = ticks; }

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "replay/fake_guest.h"
+#include "replay/fake_recording.h"
 #include "replay/recorder.h"
 #include "replay/replayer.h"
 #include "replay/trace_reader.h"
@@ -18,82 +19,9 @@ namespace vmrr {
 namespace {
 
 using testing::FakeGuest;
+using testing::Record;
+using testing::Recording;
 using testing::TestProgram;
-
-struct Recording {
-  std::vector<proto::Event> events;
-  proto::TraceEnd end;
-  std::string output;
-  uint64_t final_acc = 0;
-  uint64_t interrupts = 0;
-};
-
-// The record side of a VMM over the fake guest: devices answer reads with
-// randomness, a "timer" fires at random kicks, the DMA register fills memory.
-// `noise_extra`: the ADD 3 retries (count skew) one time in 3.
-Recording Record(uint32_t seed, uint64_t stop_after = UINT64_MAX, uint64_t noise_extra = 0) {
-  const uint64_t loops = 400;
-  Recording rec;
-  FakeGuest guest(TestProgram(loops), 0, seed);
-  if (noise_extra != 0) guest.set_retry_noise(3, 3, noise_extra);
-  Recorder recorder(
-      [&guest] {
-        return ExecutionPoint{guest.Instructions(), guest.Pc(), guest.RegistersDigest()};
-      },
-      [&rec](const proto::Event& e) { rec.events.push_back(e); });
-  std::mt19937 rng(seed);
-  for (;;) {
-    guest.set_kick_after(rng() % 4 == 0 ? 0 : rng() % 200);
-    VcpuStop stop = guest.Run();
-    if (stop.kind == VcpuStop::Kind::kInterrupted) {
-      recorder.BeginStop(true);
-      if (guest.Instructions() >= stop_after) {  // like --timeout: ends at a kick
-        rec.end.set_reason("timeout");
-        ToProto(recorder.Point(), rec.end.mutable_at());
-        break;
-      }
-      if (!guest.line_high() && rng() % 3 == 0) {
-        guest.SetInterruptLine(testing::kTimerLine, true);
-        recorder.InterruptLine(testing::kTimerLine, true);
-        ++rec.interrupts;
-      }
-      if (rng() % 5 == 0) {
-        std::vector<uint64_t> pages;
-        uint64_t digest = guest.MemoryDigest(&pages);
-        recorder.MemoryDigest(digest, pages);
-      }
-      recorder.EndStop();
-      continue;
-    }
-    recorder.BeginStop(false);
-    if (stop.kind == VcpuStop::Kind::kPowerOff) {
-      rec.end.set_reason("poweroff");
-      ToProto(recorder.Point(), rec.end.mutable_at());
-      break;
-    }
-    EXPECT_EQ(stop.kind, VcpuStop::Kind::kMmio);
-    if (!stop.is_write) {
-      uint64_t value = rng();
-      if (stop.gpa == testing::kAckReg) {
-        guest.SetInterruptLine(testing::kTimerLine, false);
-        recorder.InterruptLine(testing::kTimerLine, false);
-        value = 0;
-      }
-      recorder.MmioRead(stop.gpa, stop.len, value);
-      guest.CompleteMmioRead(value);
-    } else if (stop.gpa == testing::kOutputReg) {
-      rec.output.push_back(static_cast<char>(stop.write_value));
-    } else if (stop.gpa == testing::kDmaReg) {
-      std::string block(700, static_cast<char>(rng() % 3));  // often the same block again
-      guest.WriteMemory(0, block);
-      recorder.MemoryWritten(0, reinterpret_cast<const uint8_t*>(block.data()), 300);
-      recorder.MemoryWritten(300, reinterpret_cast<const uint8_t*>(block.data()) + 300, 400);
-    }
-    recorder.EndStop();
-  }
-  rec.final_acc = guest.acc();
-  return rec;
-}
 
 struct Replay {
   ReplayResult result;
@@ -109,6 +37,7 @@ struct ReplayKnobs {
   std::string code_note = "";                            // FakeGuest::set_code_note
   uint64_t noise_extra = 0;                              // the ADD 3 retries one time in 3
   uint64_t drift_window = 0;                             // ReplayConfig::drift_window
+  uint64_t forward_search = 0;                           // ReplayConfig::forward_search
 };
 
 Replay DoReplay(const Recording& rec, uint64_t margin, uint32_t seed,
@@ -118,21 +47,18 @@ Replay DoReplay(const Recording& rec, uint64_t margin, uint32_t seed,
   if (knobs.spurious_page) guest.set_spurious_dirty_page(*knobs.spurious_page);
   guest.set_code_note(knobs.code_note);
   if (knobs.noise_extra != 0) guest.set_retry_noise(3, 3, knobs.noise_extra);
-  size_t next = 0;
   ReplayConfig config;
   config.skid_margin = margin;
   config.drift_window = knobs.drift_window;
+  config.forward_search = knobs.forward_search;
   config.mmio_write = [&out](uint64_t gpa, uint64_t value, uint32_t) {
     if (gpa == testing::kOutputReg) out.output.push_back(static_cast<char>(value));
   };
-  Replayer replayer(
-      guest,
-      [&](proto::Event* e) {
-        if (next >= rec.events.size() || next >= knobs.keep_events) return false;
-        *e = rec.events[next++];
-        return true;
-      },
-      [&]() -> const proto::TraceEnd* { return knobs.cut ? nullptr : &rec.end; }, config);
+  std::vector<proto::Event> events(
+      rec.events.begin(),
+      rec.events.begin() + static_cast<long>(std::min(rec.events.size(), knobs.keep_events)));
+  VectorEventSource source(events, knobs.cut ? nullptr : &rec.end);
+  Replayer replayer(guest, source, config);
   out.result = replayer.Run();
   out.final_acc = guest.acc();
   return out;
@@ -165,6 +91,32 @@ TEST(RecordReplay, AsynchronousPointsAreFoundWhenTheSkewChangedSinceTheLastExit)
   EXPECT_GT(skews, 0u);
   // Without the window the same replays stop at the count and miss the point.
   EXPECT_GT(diverged_without_window, 0);
+}
+
+// Without the drift window, a skew that grew after the last exit (this
+// replay retried more) is found by stepping on from the count.
+TEST(RecordReplay, AForwardSearchFindsPointsTheReplayReachesLater) {
+  int diverged_without = 0, diverged_with = 0;
+  uint64_t skews = 0;
+  for (uint32_t seed = 1; seed <= 12; ++seed) {
+    Recording plain = Record(seed);
+    Replay r = DoReplay(plain, 0, seed + 100, {.noise_extra = 2, .forward_search = 32});
+    if (r.result.kind == ReplayResult::Kind::kDiverged) {
+      ++diverged_with;
+      ADD_FAILURE() << "seed " << seed << ": " << r.result.report;
+    } else {
+      EXPECT_EQ(r.output, plain.output);
+      EXPECT_EQ(r.final_acc, plain.final_acc);
+      skews += r.result.skews;
+    }
+    if (DoReplay(plain, 0, seed + 100, {.noise_extra = 2}).result.kind ==
+        ReplayResult::Kind::kDiverged) {
+      ++diverged_without;
+    }
+  }
+  EXPECT_EQ(diverged_with, 0);
+  EXPECT_GT(diverged_without, 0);
+  EXPECT_GT(skews, 0u);
 }
 
 TEST(RecordReplay, ReplaysExactlyForAnySkidUpToTheMargin) {
@@ -229,6 +181,10 @@ TEST(RecordReplay, AnInterruptMovedByOneInstructionIsReportedAsDivergence) {
             std::string::npos)
       << r.result.report;
   EXPECT_EQ(r.result.report.find("note:"), std::string::npos) << r.result.report;
+
+  // Stepping on for a grown skew does not find a point that moved.
+  Replay searched = DoReplay(rec, 0, 5, {.forward_search = 32});
+  EXPECT_EQ(searched.result.kind, ReplayResult::Kind::kDiverged);
 
   // Where the code explains itself (arm64: a load/store-exclusive loop), the
   // report says so.
@@ -320,10 +276,7 @@ TEST(RecordReplay, ThroughATraceFile) {
   FakeGuest guest(TestProgram(400), 32, 9);
   ReplayConfig config;
   config.skid_margin = 32;
-  Replayer replayer(
-      guest, [&reader](proto::Event* e) { return reader.Next(e); },
-      [&reader]() -> const proto::TraceEnd* { return reader.complete() ? &reader.end() : nullptr; },
-      config);
+  Replayer replayer(guest, reader, config);
   ReplayResult result = replayer.Run();
   EXPECT_EQ(result.kind, ReplayResult::Kind::kFinished) << result.report;
   EXPECT_EQ(guest.acc(), rec.final_acc);

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "replay/checkpointable.h"
 #include "replay/run_to_point.h"
 
 namespace vmrr {
@@ -19,12 +20,14 @@ struct VcpuStop {
   enum class Kind {
     kMmio,       // gpa/len/is_write (write_value for writes)
     kHypercall,  // a call KVM left to the VMM (riscv64 SBI); `function`
+    kTimer,      // a timer access the VMM owns (answered like a hypercall); `function`
     kClockRead,  // the guest read a counter the VMM owns; `function` is a ClockCounter
     kIdle,       // the guest waits for an interrupt (WFI) and the VMM owns time
     kPowerOff,
     kReset,
     kCrash,        // `detail` says what
     kInterrupted,  // a signal (or the step/overflow machinery) stopped it
+    kDebug,        // a debug exit: a single step finished, a breakpoint
   };
   Kind kind = Kind::kInterrupted;
   uint64_t gpa = 0;
@@ -35,7 +38,9 @@ struct VcpuStop {
   std::string detail;
 };
 
-class ReplayVcpu : public SteppableVcpu {
+// Checkpointable: its state is saved only where no exit is pending (after
+// SettlePendingExit), and restoring discards whatever exit is pending now.
+class ReplayVcpu : public SteppableVcpu, public Checkpointable {
  public:
   // KVM_RUN until the next exit (or a signal).
   virtual VcpuStop Run() = 0;
@@ -61,6 +66,8 @@ class ReplayVcpu : public SteppableVcpu {
   // For a divergence report: a line on what the code at `pc` does that can
   // make two runs differ (arm64: a load/store-exclusive loop), or "".
   virtual std::string ExplainCodeAt(uint64_t /*pc*/) { return ""; }
+  // Bytes the last SaveState() copied (checkpoint figures).
+  virtual uint64_t last_saved_bytes() const { return 0; }
 };
 
 }  // namespace vmrr

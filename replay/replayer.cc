@@ -33,12 +33,8 @@ std::string Hex(uint64_t v) {
 
 }  // namespace
 
-Replayer::Replayer(ReplayVcpu& vcpu, std::function<bool(proto::Event*)> next_event,
-                   std::function<const proto::TraceEnd*()> end, ReplayConfig config)
-    : vcpu_(vcpu),
-      next_event_(std::move(next_event)),
-      end_(std::move(end)),
-      config_(std::move(config)) {}
+Replayer::Replayer(ReplayVcpu& vcpu, EventSource& events, ReplayConfig config)
+    : vcpu_(vcpu), events_(events), config_(std::move(config)) {}
 
 std::string Replayer::Describe(const proto::Event& event) {
   std::string where = event.asynchronous() ? " (asynchronous)" : "";
@@ -69,7 +65,7 @@ std::string Replayer::Describe(const proto::Event& event) {
 
 void Replayer::Fetch() {
   if (have_next_ || events_done_) return;
-  if (next_event_(&next_)) {
+  if (events_.Next(&next_)) {
     have_next_ = true;
   } else {
     events_done_ = true;
@@ -92,7 +88,15 @@ ExecutionPoint Replayer::PointNow() {
 }
 
 uint64_t Replayer::Target(const proto::ExecutionPoint& recorded) const {
-  return recorded.instructions() + static_cast<uint64_t>(skew_);
+  return Target(recorded.instructions());
+}
+
+uint64_t Replayer::Target(uint64_t recorded_instructions) const {
+  return recorded_instructions + static_cast<uint64_t>(skew_);
+}
+
+uint64_t Replayer::RecordedInstructions() const {
+  return vcpu_.Instructions() - static_cast<uint64_t>(skew_);
 }
 
 bool Replayer::SamePlace(const proto::ExecutionPoint& recorded, const ExecutionPoint& now) const {
@@ -117,72 +121,185 @@ void Replayer::TakeSkew(const proto::ExecutionPoint& recorded, uint64_t instruct
 }
 
 ReplayResult Replayer::Run() {
-  Fetch();
-  for (;;) {
-    if (config_.stop_requested && config_.stop_requested()) {
-      Finish(ReplayResult::Kind::kInterrupted,
-             "stopped after " + std::to_string(result_.events) + " events");
-      break;
-    }
-    Step step;
-    if (!have_next_) {
-      step = RunToEnd();
-    } else if (next_.asynchronous()) {
-      step = RunToAsynchronous();
-    } else {
-      step = RunToNextEvent();
-    }
-    if (step == Step::kDone) break;
+  const StepConstraints to_the_end;
+  while (Step(to_the_end).reason != ReplayStop::Reason::kEnd) {
   }
-  result_.instructions = vcpu_.Instructions();
   return result_;
 }
 
+bool Replayer::StopsAtNextEvent() const {
+  return constraints_ != nullptr && constraints_->event && have_next_ &&
+         next_index_ == *constraints_->event;
+}
+
+ReplayStop Replayer::Step(const StepConstraints& constraints) {
+  constraints_ = &constraints;
+  const uint64_t events_before = result_.events;
+  uint64_t polled_at = result_.events;
+  Fetch();
+  ReplayStop stop;
+  auto settled_stop = [&](ReplayStop::Reason reason) {
+    // A stop is a point a checkpoint may be taken at: complete the last
+    // exit as the next run would.
+    if (!held_exit_) vcpu_.SettlePendingExit();
+    stop.reason = reason;
+  };
+  for (;;) {
+    if (done_) {
+      result_.instructions = vcpu_.Instructions();
+      stop.reason = ReplayStop::Reason::kEnd;
+      break;
+    }
+    if (config_.stop_requested && config_.stop_requested()) {
+      Finish(ReplayResult::Kind::kInterrupted,
+             "stopped after " + std::to_string(result_.events) + " events");
+      done_ = true;
+      continue;
+    }
+    if (constraints.event) {
+      if (next_index_ > *constraints.event || (StopsAtNextEvent() && (held_exit_ || arrived_))) {
+        settled_stop(ReplayStop::Reason::kEvent);
+        break;
+      }
+    }
+    if (constraints.one_event && result_.events > events_before && !held_exit_) {
+      settled_stop(ReplayStop::Reason::kOneEvent);
+      break;
+    }
+    if (constraints.pause && result_.events != polled_at && !held_exit_ && !arrived_) {
+      polled_at = result_.events;
+      if (constraints.pause()) {
+        settled_stop(ReplayStop::Reason::kPaused);
+        break;
+      }
+    }
+    Flow step = Flow::kContinue;
+    if (held_exit_) {
+      VcpuStop held = *held_exit_;
+      held_exit_.reset();
+      if (held_answered_) {
+        current_exit_ = held;
+        step = ApplyEventsAfterAnswer(held_point_);
+      } else {
+        step = HandleExit(held);
+      }
+      if (step == Flow::kHeld) continue;
+    } else if (constraints.instructions && !arrived_ &&
+               (!have_next_ || next_.at().instructions() > *constraints.instructions)) {
+      // Every event at or before the count is applied: count the rest.
+      if (vcpu_.Instructions() >= Target(*constraints.instructions)) {
+        settled_stop(ReplayStop::Reason::kInstructions);
+        break;
+      }
+      step = RunToRecordedCount(*constraints.instructions);
+    } else {
+      step = Advance();
+    }
+    if (step == Flow::kDone) done_ = true;
+  }
+  constraints_ = nullptr;
+  return stop;
+}
+
+Replayer::Flow Replayer::Advance() {
+  if (!have_next_) return RunToEnd();
+  if (next_.asynchronous()) return RunToAsynchronous();
+  return RunToNextEvent();
+}
+
+Replayer::Flow Replayer::RunToRecordedCount(uint64_t recorded) {
+  proto::ExecutionPoint at;
+  at.set_instructions(recorded);
+  if (std::optional<Flow> step =
+          RunToCount(Target(recorded), at, "instruction " + std::to_string(recorded))) {
+    return *step;
+  }
+  return Flow::kContinue;
+}
+
+Replayer::State Replayer::SaveState() const {
+  State state;
+  state.next_index = next_index_;
+  state.arrived = arrived_;
+  state.last_match = last_match_;
+  state.last_match_index = last_match_index_;
+  state.steps_this_stop = steps_this_stop_;
+  state.skew = skew_;
+  state.drift_search = drift_search_;
+  state.result = result_;
+  return state;
+}
+
+void Replayer::RestoreState(const State& state) {
+  next_index_ = state.next_index;
+  arrived_ = state.arrived;
+  last_match_ = state.last_match;
+  last_match_index_ = state.last_match_index;
+  steps_this_stop_ = state.steps_this_stop;
+  skew_ = state.skew;
+  drift_search_ = state.drift_search;
+  result_ = state.result;
+  held_exit_.reset();
+  done_ = false;
+  have_next_ = false;
+  events_done_ = false;
+  // write_data_ only grows, keyed by event number: it already holds every
+  // block the events before this point refer to.
+  events_.Seek(next_index_);
+  Fetch();
+}
+
 // The next event happens at a guest exit: run to it.
-Replayer::Step Replayer::RunToNextEvent() { return RunToExitAt(next_.at(), "this event's exit"); }
+Replayer::Flow Replayer::RunToNextEvent() { return RunToExitAt(next_.at(), "this event's exit"); }
 
 // Runs freely to an exit expected at `at`, with an overflow past its count
 // as a watchdog for a guest that misses it.  The watchdog is never closer
 // than kWatchdogFloor instructions: a near overflow is costly (under QEMU,
 // every instruction the host runs with it armed; research/riscv64.md), and
 // a guest past its exit is caught at its next stop all the same.
-Replayer::Step Replayer::RunToExitAt(const proto::ExecutionPoint& at, const std::string& what) {
+Replayer::Flow Replayer::RunToExitAt(const proto::ExecutionPoint& at, const std::string& what) {
   uint64_t latest = Target(at) + kMaxSkew;  // the exit may come a count skew late
   uint64_t now = vcpu_.Instructions();
   if (now > latest) return Diverge("the guest ran past " + what, &at, PointNow());
   if (vcpu_.RunWithOverflow(std::max(latest + 1 - now, kWatchdogFloor)) ==
       SteppableVcpu::Stop::kExit) {
-    return HandleExit(vcpu_.LastExit());
+    return OnExit(vcpu_.LastExit());
   }
   if (vcpu_.Instructions() > latest) return Diverge("the guest ran past " + what, &at, PointNow());
-  return Step::kContinue;  // a signal
+  return Flow::kContinue;  // a signal
 }
 
-Replayer::Step Replayer::RunToAsynchronous() {
-  bool arrived = false;
-  Step step = Arrive(next_.at(), "this point", &arrived);
-  if (!arrived) return step;
-  ExecutionPoint now = PointNow();
-  ++result_.stops;
-  result_.max_steps_per_stop = std::max(result_.max_steps_per_stop, steps_this_stop_);
-  steps_this_stop_ = 0;
-  last_match_ = now;
-  last_match_index_ = next_index_;
-  while (have_next_ && next_.asynchronous() && SamePlace(next_.at(), now)) {
-    if (CheckPoint(next_, now) == Step::kDone) return Step::kDone;
-    if (ApplyEvent(next_) == Step::kDone) return Step::kDone;
-    Consume();
+Replayer::Flow Replayer::RunToAsynchronous() {
+  if (!arrived_) {
+    bool arrived = false;
+    Flow step = Arrive(next_.at(), "this point", &arrived);
+    if (!arrived) return step;
+    ++result_.stops;
+    result_.max_steps_per_stop = std::max(result_.max_steps_per_stop, steps_this_stop_);
+    steps_this_stop_ = 0;
+    last_match_ = PointNow();
+    last_match_index_ = next_index_;
+    arrived_ = true;
   }
-  return Step::kContinue;
+  ExecutionPoint now = PointNow();
+  while (have_next_ && next_.asynchronous() && SamePlace(next_.at(), now)) {
+    if (StopsAtNextEvent()) return Flow::kHeld;
+    if (CheckPoint(next_, now) == Flow::kDone) return Flow::kDone;
+    if (ApplyEvent(next_) == Flow::kDone) return Flow::kDone;
+    Consume();
+    if (constraints_ != nullptr && constraints_->one_event) break;
+  }
+  if (!have_next_ || !next_.asynchronous() || !SamePlace(next_.at(), now)) arrived_ = false;
+  return Flow::kContinue;
 }
 
-std::optional<Replayer::Step> Replayer::RunToCount(uint64_t count, const proto::ExecutionPoint& at,
-                                                   const std::string& what) {
+std::optional<Replayer::Flow> Replayer::RunToCount(uint64_t count, const proto::ExecutionPoint& at,
+                                                   const std::string& what, uint64_t may_pass) {
   RunToPointResult r = RunToPoint(vcpu_, config_.skid_margin).Run(count);
   result_.steps += r.steps;
   steps_this_stop_ += r.steps;
-  if (r.exited) return HandleExit(vcpu_.LastExit());
-  if (r.overshot) {
+  if (r.exited) return OnExit(vcpu_.LastExit());
+  if (r.overshot && vcpu_.Instructions() > count + may_pass) {
     return Diverge("the guest ran past " + what + " (overflow skid beyond the margin of " +
                        std::to_string(config_.skid_margin) + "?)",
                    &at, PointNow());
@@ -190,13 +307,13 @@ std::optional<Replayer::Step> Replayer::RunToCount(uint64_t count, const proto::
   return std::nullopt;
 }
 
-Replayer::Step Replayer::ArriveWithinDrift(const proto::ExecutionPoint& at, const std::string& what,
+Replayer::Flow Replayer::ArriveWithinDrift(const proto::ExecutionPoint& at, const std::string& what,
                                            bool* arrived) {
   uint64_t target = Target(at);
   uint64_t window = config_.drift_window;
   uint64_t first = target > window ? target - window : 0;
   if (vcpu_.Instructions() < first) {
-    if (std::optional<Step> step = RunToCount(first, at, what)) return *step;
+    if (std::optional<Flow> step = RunToCount(first, at, what)) return *step;
   }
   std::optional<ExecutionPoint> at_target;
   bool settled = false;
@@ -206,7 +323,7 @@ Replayer::Step Replayer::ArriveWithinDrift(const proto::ExecutionPoint& at, cons
     if (now.pc == at.pc() && now.regs_digest == at.regs_digest()) {
       if (now.instructions != target) TakeSkew(at, now.instructions);
       *arrived = true;
-      return Step::kContinue;
+      return Flow::kContinue;
     }
     if (!settled) {
       // Recorded just after an exit completed: complete it the same way.
@@ -219,11 +336,11 @@ Replayer::Step Replayer::ArriveWithinDrift(const proto::ExecutionPoint& at, cons
     }
     ++result_.steps;
     ++steps_this_stop_;
-    if (vcpu_.Step() == SteppableVcpu::Stop::kExit) return HandleExit(vcpu_.LastExit());
+    if (vcpu_.Step() == SteppableVcpu::Stop::kExit) return OnExit(vcpu_.LastExit());
   }
 }
 
-Replayer::Step Replayer::Arrive(const proto::ExecutionPoint& at, const std::string& what,
+Replayer::Flow Replayer::Arrive(const proto::ExecutionPoint& at, const std::string& what,
                                 bool* arrived) {
   *arrived = false;
   // Only for a guest whose count is or may be noisy: the search costs steps
@@ -232,31 +349,51 @@ Replayer::Step Replayer::Arrive(const proto::ExecutionPoint& at, const std::stri
     return ArriveWithinDrift(at, what, arrived);
   }
   uint64_t target = Target(at);
-  if (std::optional<Step> step = RunToCount(target, at, what)) return *step;
+  if (std::optional<Flow> step = RunToCount(target, at, what, config_.forward_search)) {
+    return *step;
+  }
   ExecutionPoint now = PointNow();
   if (!SamePlace(at, now)) {
     // Recorded just after an exit completed: complete it the same way.
     vcpu_.SettlePendingExit();
     now = PointNow();
   }
-  if (!SamePlace(at, now)) {
+  if (!SamePlace(at, now) || at.regs_digest() != now.regs_digest) {
     // Exits that retire nothing (emulated MMIO) may lie between the count
-    // and the recorded PC: step into the next one.
-    ExecutionPoint before = now;
-    ++result_.steps;
-    ++steps_this_stop_;
-    if (vcpu_.Step() == SteppableVcpu::Stop::kExit && vcpu_.Instructions() == target) {
-      return HandleExit(vcpu_.LastExit());
+    // and the recorded PC: step into the next one.  And the count skew may
+    // have grown since the last exit (a store-conditional failed once more
+    // in this run): the point is then a few instructions on.
+    const ExecutionPoint before = now;
+    if (now.instructions > target && now.pc == at.pc() && now.regs_digest == at.regs_digest()) {
+      TakeSkew(at, now.instructions);  // past the count already (a jump in it)
+      *arrived = true;
+      return Flow::kContinue;
+    }
+    for (uint64_t stepped = 0; stepped <= config_.forward_search; ++stepped) {
+      ++result_.steps;
+      ++steps_this_stop_;
+      if (vcpu_.Step() == SteppableVcpu::Stop::kExit) {
+        if (vcpu_.Instructions() == target) return OnExit(vcpu_.LastExit());
+        break;
+      }
+      if (config_.forward_search == 0 || vcpu_.Instructions() > target + config_.forward_search)
+        break;
+      now = PointNow();
+      if (now.pc == at.pc() && now.regs_digest == at.regs_digest()) {
+        TakeSkew(at, now.instructions);
+        *arrived = true;
+        return Flow::kContinue;
+      }
     }
     return Diverge("the guest is not at " + what, &at, before);
   }
   if (at.regs_digest() != now.regs_digest) return Diverge("the guest is not at " + what, &at, now);
   *arrived = true;
-  return Step::kContinue;
+  return Flow::kContinue;
 }
 
-Replayer::Step Replayer::RunToEnd() {
-  const proto::TraceEnd* end = end_();
+Replayer::Flow Replayer::RunToEnd() {
+  const proto::TraceEnd* end = events_.End();
   if (end == nullptr) {
     return Finish(ReplayResult::Kind::kCut,
                   "the trace was cut (its recorder did not finish it): replayed all " +
@@ -269,7 +406,7 @@ Replayer::Step Replayer::RunToEnd() {
   }
   // The recording was stopped from outside (timeout, Ctrl-C, --max-instructions).
   bool arrived = false;
-  Step step = Arrive(end->at(), "the point where the recording stopped (" + reason + ")", &arrived);
+  Flow step = Arrive(end->at(), "the point where the recording stopped (" + reason + ")", &arrived);
   if (!arrived) return step;
   ExecutionPoint now = PointNow();
   return Finish(ReplayResult::Kind::kFinished,
@@ -278,10 +415,39 @@ Replayer::Step Replayer::RunToEnd() {
                     (end->detail().empty() ? "" : ": " + end->detail()) + ")");
 }
 
-Replayer::Step Replayer::HandleExit(const VcpuStop& stop) {
+Replayer::Flow Replayer::OnExit(const VcpuStop& stop) {
+  if (stop.kind == VcpuStop::Kind::kMmio && stop.is_write && config_.mmio_write) {
+    // The device sees the write at once (the console prints it); the events
+    // it caused follow at this exit.
+    config_.mmio_write(stop.gpa, stop.write_value, stop.len);
+  }
+  if (StopsAtNextEvent() && !next_.asynchronous() && stop.kind != VcpuStop::Kind::kInterrupted &&
+      stop.kind != VcpuStop::Kind::kDebug) {
+    // Held when this is the exit the event is answered or applied at.
+    ExecutionPoint now = PointNow();
+    uint64_t target = Target(next_.at());
+    uint64_t off =
+        now.instructions > target ? now.instructions - target : target - now.instructions;
+    if (off <= kMaxSkew && now.pc == next_.at().pc() &&
+        (off == 0 || now.regs_digest == next_.at().regs_digest())) {
+      return Hold(stop);
+    }
+  }
+  return HandleExit(stop);
+}
+
+Replayer::Flow Replayer::Hold(const VcpuStop& stop) {
+  held_exit_ = stop;
+  held_answered_ = false;
+  return Flow::kHeld;
+}
+
+Replayer::Flow Replayer::HandleExit(const VcpuStop& stop) {
+  current_exit_ = stop;
   switch (stop.kind) {
     case VcpuStop::Kind::kInterrupted:
-      return Step::kContinue;
+    case VcpuStop::Kind::kDebug:
+      return Flow::kContinue;
     case VcpuStop::Kind::kPowerOff:
     case VcpuStop::Kind::kReset:
     case VcpuStop::Kind::kCrash: {
@@ -290,7 +456,7 @@ Replayer::Step Replayer::HandleExit(const VcpuStop& stop) {
       if (have_next_) {
         return Diverge("the guest stopped (" + what + ") before this event", &next_.at(), now);
       }
-      const proto::TraceEnd* end = end_();
+      const proto::TraceEnd* end = events_.End();
       if (end == nullptr) {
         return Finish(ReplayResult::Kind::kCut,
                       "the trace was cut (its recorder did not finish it): replayed all " +
@@ -315,6 +481,7 @@ Replayer::Step Replayer::HandleExit(const VcpuStop& stop) {
     case VcpuStop::Kind::kClockRead:
     case VcpuStop::Kind::kMmio:
     case VcpuStop::Kind::kHypercall:
+    case VcpuStop::Kind::kTimer:
       break;
   }
   bool is_read = stop.kind == VcpuStop::Kind::kMmio && !stop.is_write;
@@ -322,8 +489,7 @@ Replayer::Step Replayer::HandleExit(const VcpuStop& stop) {
   if (stop.kind == VcpuStop::Kind::kMmio && stop.is_write) {
     // Nothing recorded answers a write; the side effects a device had there
     // (an interrupt, a memory write) are the next events, at this exit.
-    if (config_.mmio_write) config_.mmio_write(stop.gpa, stop.write_value, stop.len);
-    if (!have_next_ || next_.asynchronous()) return Step::kContinue;
+    if (!have_next_ || next_.asynchronous()) return Flow::kContinue;
     uint64_t count = vcpu_.Instructions();
     uint64_t target = Target(next_.at());
     if (count > target + kMaxSkew) {
@@ -335,13 +501,14 @@ Replayer::Step Replayer::HandleExit(const VcpuStop& stop) {
       ExecutionPoint now = PointNow();
       if (AbsorbSkew(next_.at(), now)) return ApplyEventsAtExit(now);
     }
-    return Step::kContinue;
+    return Flow::kContinue;
   }
   // A read, a hypercall or a counter read: the trace's next event must
   // answer it, here.
   ExecutionPoint now = PointNow();
   ResyncAtExit(now);
-  if (ApplyEventsAtExit(now) == Step::kDone) return Step::kDone;
+  if (Flow step = ApplyEventsAtExit(now); step != Flow::kContinue) return step;
+  if (StopsAtNextEvent()) return Hold(stop);
   std::string what =
       is_read ? "the guest read " + std::to_string(stop.len) + " bytes of MMIO at " + Hex(stop.gpa)
       : is_clock ? "the guest read counter " + std::to_string(stop.function)
@@ -360,7 +527,7 @@ Replayer::Step Replayer::HandleExit(const VcpuStop& stop) {
     if (!have_next_) return Diverge(what + " after the last recorded event", nullptr, now);
     return Diverge(what + " instead", &next_.at(), now);
   }
-  if (CheckPoint(next_, now) == Step::kDone) return Step::kDone;
+  if (CheckPoint(next_, now) == Flow::kDone) return Flow::kDone;
   if (is_read) {
     if (next_.mmio_read().gpa() != stop.gpa || next_.mmio_read().len() != stop.len) {
       return Diverge(what + "; the recording read " + std::to_string(next_.mmio_read().len()) +
@@ -386,41 +553,53 @@ Replayer::Step Replayer::HandleExit(const VcpuStop& stop) {
     vcpu_.CompleteHypercall({next_.hypercall().values().begin(), next_.hypercall().values().end()});
   }
   Consume();
-  return ApplyEventsAtExit(now);
+  return ApplyEventsAfterAnswer(now);
 }
 
 // The guest waits for an interrupt: the recording's Idle event says how far
 // its clock jumped here.
-Replayer::Step Replayer::HandleIdle() {
+Replayer::Flow Replayer::HandleIdle() {
   ExecutionPoint now = PointNow();
   ResyncAtExit(now);
-  if (ApplyEventsAtExit(now) == Step::kDone) return Step::kDone;
+  if (Flow step = ApplyEventsAtExit(now); step != Flow::kContinue) return step;
+  if (StopsAtNextEvent()) return Hold(current_exit_);
   if (!have_next_ || next_.asynchronous() || !next_.has_idle()) {
     return Diverge("the guest waited for an interrupt (WFI) where the recording did not",
                    have_next_ ? &next_.at() : nullptr, now);
   }
-  if (CheckPoint(next_, now) == Step::kDone) return Step::kDone;
+  if (CheckPoint(next_, now) == Flow::kDone) return Flow::kDone;
   if (config_.idle) config_.idle(next_.idle().ticks());
   Consume();
-  return ApplyEventsAtExit(now);
+  return ApplyEventsAfterAnswer(now);
 }
 
-Replayer::Step Replayer::ApplyEventsAtExit(const ExecutionPoint& now) {
+Replayer::Flow Replayer::ApplyEventsAfterAnswer(const ExecutionPoint& now) {
+  Flow step = ApplyEventsAtExit(now);
+  if (step == Flow::kHeld) {
+    // Resumed by applying the rest: the exit itself is answered.
+    held_answered_ = true;
+    held_point_ = now;
+  }
+  return step;
+}
+
+Replayer::Flow Replayer::ApplyEventsAtExit(const ExecutionPoint& now) {
   while (have_next_ && !next_.asynchronous() && !next_.has_mmio_read() && !next_.has_hypercall() &&
          !next_.has_idle() && !next_.has_clock_read() && SamePlace(next_.at(), now)) {
-    if (CheckPoint(next_, now) == Step::kDone) return Step::kDone;
-    if (ApplyEvent(next_) == Step::kDone) return Step::kDone;
+    if (StopsAtNextEvent()) return Hold(current_exit_);
+    if (CheckPoint(next_, now) == Flow::kDone) return Flow::kDone;
+    if (ApplyEvent(next_) == Flow::kDone) return Flow::kDone;
     Consume();
   }
-  return Step::kContinue;
+  return Flow::kContinue;
 }
 
-Replayer::Step Replayer::ApplyEvent(const proto::Event& event) {
+Replayer::Flow Replayer::ApplyEvent(const proto::Event& event) {
   ExecutionPoint here = FromProto(event.at());
   switch (event.kind_case()) {
     case proto::Event::kInterrupt:
       vcpu_.SetInterruptLine(event.interrupt().line(), event.interrupt().level());
-      return Step::kContinue;
+      return Flow::kContinue;
     case proto::Event::kMemoryWrite: {
       const proto::MemoryWrite& w = event.memory_write();
       const std::string* data = &w.data();
@@ -436,10 +615,10 @@ Replayer::Step Replayer::ApplyEvent(const proto::Event& event) {
       if (!vcpu_.WriteMemory(w.gpa(), *data)) {
         return Diverge("the trace writes outside guest RAM", &event.at(), here);
       }
-      return Step::kContinue;
+      return Flow::kContinue;
     }
     case proto::Event::kConsoleInput:
-      return Step::kContinue;  // its effects (interrupts, UART reads) are events of their own
+      return Flow::kContinue;  // its effects (interrupts, UART reads) are events of their own
     case proto::Event::kMemoryDigest: {
       const proto::MemoryDigest& recorded = event.memory_digest();
       std::vector<uint64_t> own;
@@ -452,7 +631,7 @@ Replayer::Step Replayer::ApplyEvent(const proto::Event& event) {
                              std::to_string(recorded.pages()) + ")",
                          &event.at(), here);
         }
-        return Step::kContinue;
+        return Flow::kContinue;
       }
       std::vector<uint64_t> pages;
       uint64_t page = 0;
@@ -466,7 +645,7 @@ Replayer::Step Replayer::ApplyEvent(const proto::Event& event) {
       }
       // KVM's dirty log may name a page the guest did not change.
       if (own != pages) ++result_.dirty_log_differences;
-      return Step::kContinue;
+      return Flow::kContinue;
     }
     default:
       return Diverge("the trace has " + Describe(event) + " where no exit answers it", &event.at(),
@@ -480,17 +659,17 @@ void Replayer::ResyncAtExit(const ExecutionPoint& now) {
   }
 }
 
-Replayer::Step Replayer::CheckPoint(const proto::Event& event, const ExecutionPoint& now) {
+Replayer::Flow Replayer::CheckPoint(const proto::Event& event, const ExecutionPoint& now) {
   bool same = SamePlace(event.at(), now) && event.at().regs_digest() == now.regs_digest;
   if (!same && (event.asynchronous() || !AbsorbSkew(event.at(), now))) {
     return Diverge("the guest is not where the recording was at this event", &event.at(), now);
   }
   last_match_ = now;
   last_match_index_ = next_index_;
-  return Step::kContinue;
+  return Flow::kContinue;
 }
 
-Replayer::Step Replayer::Diverge(const std::string& what, const proto::ExecutionPoint* expected,
+Replayer::Flow Replayer::Diverge(const std::string& what, const proto::ExecutionPoint* expected,
                                  const ExecutionPoint& actual) {
   std::string event = have_next_
                           ? "event " + std::to_string(next_index_) + " (" + Describe(next_) + ")"
@@ -514,13 +693,13 @@ Replayer::Step Replayer::Diverge(const std::string& what, const proto::Execution
                               " at " + ToString(*last_match_)
                         : std::string("  last matching point: none (before the first event)");
   result_.report = report;
-  return Step::kDone;
+  return Flow::kDone;
 }
 
-Replayer::Step Replayer::Finish(ReplayResult::Kind kind, const std::string& message) {
+Replayer::Flow Replayer::Finish(ReplayResult::Kind kind, const std::string& message) {
   result_.kind = kind;
   result_.message = message;
-  return Step::kDone;
+  return Flow::kDone;
 }
 
 }  // namespace vmrr

@@ -208,5 +208,61 @@ TEST(Trace, UnfinishedTraceIsCutNotComplete) {
   EXPECT_TRUE(reader.cut());
 }
 
+TEST(Trace, SeeksToAnyEventForwardAndBack) {
+  std::string path = WriteTrace("seek.vmrr", 57, 10, true);
+  TraceReader reader(path);
+  proto::Event e;
+  // Before any chunk was read, then inside, across and at the end.
+  for (uint64_t index : {30u, 0u, 56u, 9u, 10u, 11u, 57u, 42u, 1u}) {
+    reader.Seek(index);
+    if (index == 57) {
+      EXPECT_FALSE(reader.Next(&e));
+      EXPECT_TRUE(reader.complete());
+      continue;
+    }
+    ASSERT_TRUE(reader.Next(&e)) << index;
+    EXPECT_EQ(e.at().instructions(), 1000 * index);
+    // And on from there to the end, in order.
+    std::vector<proto::Event> rest = ReadEvents(reader);
+    ASSERT_EQ(rest.size(), 56 - index) << index;
+    if (!rest.empty()) {
+      EXPECT_EQ(rest.back().at().instructions(), 56000u);
+    }
+    EXPECT_NE(reader.End(), nullptr);
+  }
+}
+
+TEST(Trace, ANonRegularFileIsRefused) {
+  try {
+    TraceReader reader("/dev/zero");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("not a regular file"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Trace, AMissingBootRegionIsCorruptionNotACompleteTrace) {
+  proto::TraceHeader header;
+  header.set_arch("arm64");
+  std::string boot = BootBytes();
+  header.mutable_boot()->set_region_records(2);  // one more than written
+  std::string path = Path("missing-region.vmrr");
+  {
+    TraceWriter writer(path, header);
+    writer.WriteBootRegion(0x80000000, reinterpret_cast<const uint8_t*>(boot.data()), boot.size());
+    writer.Append(MakeEvent(1));
+    proto::TraceEnd end;
+    end.set_reason("poweroff");
+    writer.Finish(end);
+  }
+  try {
+    TraceReader reader(path);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("is corrupt at byte"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("boot regions"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace vmrr

@@ -1,22 +1,64 @@
 #include "vmm/dirty_memory_digest.h"
 
 #include <linux/kvm.h>
+#include <sys/ioctl.h>
 
 #include <algorithm>
 #include <cstring>
 
+#include "base/error.h"
+
 namespace vmrr {
 
-DirtyMemoryDigest::DirtyMemoryDigest(KvmVm& vm, GuestMemory& memory, uint32_t slot)
-    : vm_(vm), memory_(memory), slot_(slot), bitmap_((memory.size() / kPageSize + 63) / 64, 0) {
-  vm_.SetUserMemoryRegion(slot_, memory_.base(), memory_.host(), memory_.size(),
+DirtyPageLog::DirtyPageLog(KvmVm& vm, GuestMemory& memory, uint32_t slot)
+    : vm_(vm),
+      slot_(slot),
+      page_count_(memory.size() / PageSet::kPageSize),
+      bitmap_((page_count_ + 63) / 64, 0) {
+  if (vm_.CheckExtension(KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2) & KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE) {
+    kvm_enable_cap cap{};
+    cap.cap = KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2;
+    cap.args[0] = KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE;
+    manual_protect_ = ioctl(vm_.fd(), KVM_ENABLE_CAP, &cap) == 0;
+  }
+  vm_.SetUserMemoryRegion(slot_, memory.base(), memory.host(), memory.size(),
                           KVM_MEM_LOG_DIRTY_PAGES);
 }
 
-uint64_t DirtyMemoryDigest::Take(std::vector<uint64_t>* pages) {
+void DirtyPageLog::Read() {
   std::fill(bitmap_.begin(), bitmap_.end(), 0);
   vm_.GetDirtyLog(slot_, bitmap_);
-  *pages = PagesIn(bitmap_, memory_.size() / kPageSize);
+  for (PageSet* set : tracked_) set->AddBitmap(bitmap_);
+}
+
+void DirtyPageLog::Collect() {
+  Read();
+  if (!manual_protect_) return;  // KVM_GET_DIRTY_LOG cleared it
+  kvm_clear_dirty_log clear{};
+  clear.slot = slot_;
+  clear.first_page = 0;
+  clear.num_pages = static_cast<uint32_t>(page_count_);
+  clear.dirty_bitmap = bitmap_.data();
+  if (ioctl(vm_.fd(), KVM_CLEAR_DIRTY_LOG, &clear) < 0) ThrowErrno("KVM_CLEAR_DIRTY_LOG");
+}
+
+void DirtyPageLog::Peek() {
+  if (!manual_protect_) {
+    Collect();
+    return;
+  }
+  Read();
+}
+
+DirtyMemoryDigest::DirtyMemoryDigest(DirtyPageLog& log, GuestMemory& memory)
+    : log_(log), memory_(memory), pending_(log.page_count()) {
+  log_.Track(&pending_);
+}
+
+uint64_t DirtyMemoryDigest::Take(std::vector<uint64_t>* pages) {
+  log_.Collect();
+  *pages = pending_.Pages();
+  pending_.Clear();
   return DigestPages(memory_, *pages);
 }
 

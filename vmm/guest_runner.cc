@@ -10,22 +10,23 @@ namespace vmrr {
 RunOutcome RunGuest(const RunOptions& options) {
   BootFiles files = ReadBootFiles(options);
   KvmSystem kvm = KvmSystem::Open();
-  std::unique_ptr<GuestPlatform> platform =
-      GuestPlatform::Create(kvm, options.mem_bytes, options.cpus);
+  GuestPlatform platform = GuestPlatform::Create(kvm, options.mem_bytes, options.cpus);
+  GuestMachine& machine = *platform.machine;
   Console console(STDIN_FILENO, STDOUT_FILENO);
   MmioBus bus;
-  GuestDevices devices = platform->AddDevices(
-      options, bus, console, [&platform](uint32_t id) { return platform->Line(id); });
-  BootImage boot = platform->PlanBoot(options, files, devices);
-  LoadGuest(options, platform->memory(), boot.layout, files, boot.dtb);
-  platform->SetBootRegisters(boot.layout.kernel, boot.layout.dtb);
+  GuestDevices devices = platform.board->AddDevices(
+      options, bus, console, [&machine](uint32_t id) { return machine.Line(id); });
+  BootImage boot = platform.board->PlanBoot(options, files, devices);
+  LoadGuest(options, machine.memory(), boot.layout, files, boot.dtb);
+  machine.SetBootRegisters(boot.layout.kernel, boot.layout.dtb);
   TestDevice* test = devices.test_device;
+  ArchExits& exits = *platform.exits;
   return RunWithConsole(
-      options, platform->vcpu(), bus, console, *devices.uart,
-      [&platform](kvm_run& run) {
-        uint64_t function = 0;
-        std::vector<uint64_t> values;
-        return platform->HandleHypercall(run, &function, &values);
+      options, machine.vcpu(), exits, bus, console, *devices.uart,
+      [&exits](const VcpuStop& stop, kvm_run& run) {
+        if (stop.kind != VcpuStop::Kind::kHypercall) return false;
+        exits.AnswerHypercall(run);
+        return true;
       },
       {[test] { test->PollHostTime(); }, [test] { return test->NextDeadline(); }});
 }

@@ -75,8 +75,9 @@ void LoadGuest(const RunOptions& options, GuestMemory& memory, const BootLayout&
                layout.kernel, files.kernel.size(), layout.initrd, files.initrd.size(), layout.dtb);
 }
 
-RunOutcome RunWithConsole(const RunOptions& options, KvmVcpu& vcpu, MmioBus& bus, Console& console,
-                          Uart16550& uart, std::function<bool(kvm_run&)> arch_exit,
+RunOutcome RunWithConsole(const RunOptions& options, KvmVcpu& vcpu, const ArchExits& exits,
+                          MmioBus& bus, Console& console, Uart16550& uart,
+                          std::function<bool(const VcpuStop&, kvm_run&)> arch_exit,
                           DeviceTimerHooks device_timers) {
   RunLoopConfig config;
   if (options.timeout_seconds) config.timeout = std::chrono::seconds(*options.timeout_seconds);
@@ -84,7 +85,7 @@ RunOutcome RunWithConsole(const RunOptions& options, KvmVcpu& vcpu, MmioBus& bus
   config.arch_exit = std::move(arch_exit);
   config.poll_devices = std::move(device_timers.poll_devices);
   config.next_deadline = std::move(device_timers.next_deadline);
-  RunLoop loop(vcpu, bus, console, config);
+  RunLoop loop(vcpu, exits, bus, console, config);
   RunOutcome outcome = loop.Run();
   spdlog::info("{} after {} exits", Describe(outcome), loop.exits());
   return outcome;

@@ -50,9 +50,10 @@ void LoadGuest(const RunOptions& options, GuestMemory& memory, const BootLayout&
                const BootFiles& files, const std::vector<uint8_t>& dtb);
 
 // Runs vCPU 0 with the console wired to the UART until an outcome;
-// `device_timers` are the test device's (RunLoopConfig's hooks).
-RunOutcome RunWithConsole(const RunOptions& options, KvmVcpu& vcpu, MmioBus& bus, Console& console,
-                          Uart16550& uart, std::function<bool(kvm_run&)> arch_exit = {},
+// `arch_exit` as RunLoopConfig's, `device_timers` are the test device's.
+RunOutcome RunWithConsole(const RunOptions& options, KvmVcpu& vcpu, const ArchExits& exits,
+                          MmioBus& bus, Console& console, Uart16550& uart,
+                          std::function<bool(const VcpuStop&, kvm_run&)> arch_exit = {},
                           DeviceTimerHooks device_timers = {});
 
 }  // namespace vmrr

@@ -4,6 +4,7 @@
 #include <sys/ioctl.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include "base/error.h"
@@ -114,6 +115,53 @@ void KvmVcpu::SetGuestDebug(uint32_t control) {
   kvm_guest_debug debug{};
   debug.control = control;
   if (ioctl(fd(), KVM_SET_GUEST_DEBUG, &debug) < 0) ThrowErrno("KVM_SET_GUEST_DEBUG");
+}
+
+size_t RegisterSize(uint64_t id) {
+  return size_t{1} << ((id & KVM_REG_SIZE_MASK) >> KVM_REG_SIZE_SHIFT);
+}
+
+std::vector<uint64_t> KvmVcpu::RegisterList() const {
+  kvm_reg_list probe{};
+  // The first call fails with E2BIG and says how many there are.
+  if (ioctl(fd(), KVM_GET_REG_LIST, &probe) == 0) return {};
+  if (errno != E2BIG) ThrowErrno("KVM_GET_REG_LIST");
+  std::vector<uint64_t> buffer(probe.n + 1);
+  auto* list = reinterpret_cast<kvm_reg_list*>(buffer.data());
+  list->n = probe.n;
+  if (ioctl(fd(), KVM_GET_REG_LIST, list) < 0) ThrowErrno("KVM_GET_REG_LIST");
+  return std::vector<uint64_t>(buffer.begin() + 1, buffer.begin() + 1 + list->n);
+}
+
+std::vector<uint8_t> KvmVcpu::GetRegisterBytes(uint64_t id) const {
+  std::vector<uint8_t> bytes(RegisterSize(id));
+  kvm_one_reg reg{id, reinterpret_cast<uint64_t>(bytes.data())};
+  if (ioctl(fd(), KVM_GET_ONE_REG, &reg) < 0) {
+    ThrowErrno("KVM_GET_ONE_REG " + std::to_string(id));
+  }
+  return bytes;
+}
+
+void KvmVcpu::SetRegisterBytes(uint64_t id, const std::vector<uint8_t>& bytes) {
+  std::vector<uint8_t> copy = bytes;
+  copy.resize(RegisterSize(id));
+  kvm_one_reg reg{id, reinterpret_cast<uint64_t>(copy.data())};
+  if (ioctl(fd(), KVM_SET_ONE_REG, &reg) < 0) {
+    char hex[32];
+    std::snprintf(hex, sizeof(hex), "%#llx", static_cast<unsigned long long>(id));
+    ThrowErrno(std::string("KVM_SET_ONE_REG ") + hex);
+  }
+}
+
+uint32_t KvmVcpu::GetMpState() const {
+  kvm_mp_state state{};
+  if (ioctl(fd(), KVM_GET_MP_STATE, &state) < 0) ThrowErrno("KVM_GET_MP_STATE");
+  return state.mp_state;
+}
+
+void KvmVcpu::SetMpState(uint32_t mp_state) {
+  kvm_mp_state state{mp_state};
+  if (ioctl(fd(), KVM_SET_MP_STATE, &state) < 0) ThrowErrno("KVM_SET_MP_STATE");
 }
 
 std::string ExitReasonName(uint32_t reason) {

@@ -51,14 +51,22 @@ class KvmVm {
   size_t vcpu_mmap_size_ = 0;
 };
 
-class KvmVcpu {
+// What the run loop needs of a vCPU: KvmVcpu, or a fake in tests.
+class RunnableVcpu {
+ public:
+  virtual ~RunnableVcpu() = default;
+  // One KVM_RUN.  Returns false when it was interrupted by a signal (EINTR),
+  // true when the vCPU exited with run()->exit_reason set.
+  virtual bool Run() = 0;
+  virtual kvm_run* run() const = 0;
+};
+
+class KvmVcpu : public RunnableVcpu {
  public:
   static KvmVcpu Create(const KvmVm& vm, int id);
 
-  // One KVM_RUN.  Returns false when it was interrupted by a signal (EINTR),
-  // true when the vCPU exited with run()->exit_reason set.
-  bool Run();
-  kvm_run* run() const { return static_cast<kvm_run*>(run_map_.data()); }
+  bool Run() override;
+  kvm_run* run() const override { return static_cast<kvm_run*>(run_map_.data()); }
 
   uint64_t GetOneReg(uint64_t id) const;
   void SetOneReg(uint64_t id, uint64_t value);
@@ -66,12 +74,23 @@ class KvmVcpu {
   std::optional<uint64_t> TryGetOneReg(uint64_t id) const;
   bool TrySetOneReg(uint64_t id, uint64_t value);
   void SetGuestDebug(uint32_t control);
+  // Every register KVM_GET/SET_ONE_REG knows for this vCPU (KVM_GET_REG_LIST).
+  std::vector<uint64_t> RegisterList() const;
+  // A register of any size (KVM_REG_SIZE in its id): its bytes.
+  std::vector<uint8_t> GetRegisterBytes(uint64_t id) const;
+  void SetRegisterBytes(uint64_t id, const std::vector<uint8_t>& bytes);
+  // KVM_GET/SET_MP_STATE (runnable, stopped, ...).
+  uint32_t GetMpState() const;
+  void SetMpState(uint32_t state);
   int fd() const { return fd_.get(); }
 
  private:
   UniqueFd fd_;
   Mapping run_map_;
 };
+
+// The size in bytes of a ONE_REG register, from its id.
+size_t RegisterSize(uint64_t id);
 
 // A readable name for a KVM exit reason ("MMIO", "DEBUG", ...).
 std::string ExitReasonName(uint32_t reason);

@@ -205,11 +205,10 @@ bool KvmHostProbe::HostTimeControl(std::string* note) {
   // A small VM asks for guest time the way record does (host-kvm/ARCH/).
   try {
     KvmSystem kvm = KvmSystem::Open();
-    std::unique_ptr<GuestPlatform> platform =
-        GuestPlatform::Create(kvm, 16 << 20, 1, /*own_time=*/true);
-    if (platform->owns_time()) {
+    GuestPlatform platform = GuestPlatform::Create(kvm, 16 << 20, 1, /*own_time=*/true);
+    if (platform.machine->owns_time()) {
       *note = "the host KVM hands guest counters, timer and idle to vmrr (" +
-              platform->time_mechanism() + ")";
+              platform.machine->time_mechanism() + ")";
       return true;
     }
   } catch (const Error& e) {

@@ -1,13 +1,17 @@
 // replay's ReplayVcpu over the real machine: KVM exits decoded into
 // VcpuStops, the guest counter (through KvmSteppableVcpu's stepping), the
-// platform's registers and interrupt lines, and dirty-page memory digests.
+// platform's registers and interrupt lines, dirty-page memory digests, and
+// checkpoints of all of it (registers, interrupt controller, the lines' levels,
+// RAM as incremental snapshots, the instruction count).
 #pragma once
 
 #include <map>
 #include <memory>
 
+#include "memory/memory_snapshots.h"
 #include "replay/replay_vcpu.h"
 #include "vmm/dirty_memory_digest.h"
+#include "vmm/exit_decoder.h"
 #include "vmm/guest_counter.h"
 #include "vmm/guest_platform.h"
 #include "vmm/kvm_steppable_vcpu.h"
@@ -17,8 +21,14 @@ namespace vmrr {
 class KvmReplayVcpu : public ReplayVcpu {
  public:
   // `counter` must count this thread's guest instructions from 0, with its
-  // overflow routed to this thread; `digest` may be null (no memory checks).
-  KvmReplayVcpu(GuestPlatform& platform, GuestCounter& counter, DirtyMemoryDigest* digest);
+  // overflow routed to this thread.  Every write to guest RAM from now on
+  // (boot regions too) is seen by the checkpoints' memory snapshots, so
+  // create it before RAM is loaded.
+  KvmReplayVcpu(GuestMachine& machine, const ArchExits& exits, GuestCounter& counter,
+                DirtyPageLog& log, DirtyMemoryDigest& digest);
+  ~KvmReplayVcpu() override;
+  KvmReplayVcpu(const KvmReplayVcpu&) = delete;
+  KvmReplayVcpu& operator=(const KvmReplayVcpu&) = delete;
 
   uint64_t Instructions() override { return steppable_.Instructions(); }
   Stop RunWithOverflow(uint64_t count) override { return steppable_.RunWithOverflow(count); }
@@ -26,8 +36,8 @@ class KvmReplayVcpu : public ReplayVcpu {
 
   VcpuStop Run() override;
   VcpuStop LastExit() override;
-  uint64_t Pc() override { return platform_.Pc(); }
-  uint64_t RegistersDigest() override { return platform_.RegistersDigest(); }
+  uint64_t Pc() override { return machine_.Pc(); }
+  uint64_t RegistersDigest() override { return machine_.RegistersDigest(); }
   void CompleteMmioRead(uint64_t value) override;
   void CompleteHypercall(const std::vector<uint64_t>& values) override;
   void CompleteClockRead(uint64_t value) override;
@@ -37,16 +47,28 @@ class KvmReplayVcpu : public ReplayVcpu {
   uint64_t MemoryDigest(std::vector<uint64_t>* pages) override;
   uint64_t MemoryDigestOf(const std::vector<uint64_t>& pages) override;
   std::string ExplainCodeAt(uint64_t pc) override;
+  std::any SaveState() override;
+  void RestoreState(const std::any& state) override;
+
+  // Bytes of RAM the last SaveState() copied, and pages the last
+  // RestoreState() rewrote (for the figures).
+  uint64_t last_saved_bytes() const override { return last_snapshot_bytes_; }
+  uint64_t last_restored_pages() const { return last_restored_pages_; }
 
  private:
-  GuestPlatform& platform_;
+  struct State;
+
+  GuestMachine& machine_;
+  const ArchExits& exits_;
   GuestCounter& counter_;
-  DirtyMemoryDigest* digest_;
+  DirtyPageLog& log_;
+  DirtyMemoryDigest& digest_;
+  MemorySnapshots snapshots_;
   KvmSteppableVcpu steppable_;
   std::map<uint32_t, IrqLine> lines_;
+  std::map<uint32_t, bool> levels_;
+  uint64_t last_snapshot_bytes_ = 0;
+  uint64_t last_restored_pages_ = 0;
 };
-
-// The VcpuStop for the exit in `run` (record and replay read exits alike).
-VcpuStop DecodeExit(GuestPlatform& platform, const kvm_run& run);
 
 }  // namespace vmrr

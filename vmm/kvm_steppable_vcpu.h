@@ -23,6 +23,8 @@ class KvmSteppableVcpu : public SteppableVcpu {
 
   // The counter minus what stepping over-counted (see Step()).
   uint64_t Instructions() override;
+  // From now on Instructions() counts on from `count` (a restored checkpoint).
+  void SetInstructions(uint64_t count) { overcount_ = counter_.Read() - count; }
   Stop RunWithOverflow(uint64_t count) override;
   Stop Step() override;
 

@@ -1,25 +1,20 @@
 #include "vmm/record_session.h"
 
 #include <spdlog/spdlog.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <random>
 #include <thread>
 
 #include "base/error.h"
 #include "devices/mmio_access.h"
 #include "replay/recorder.h"
-#include "replay/sha256.h"
 #include "replay/trace_writer.h"
-#include "vmm/cli/version.h"
 #include "vmm/dirty_memory_digest.h"
 #include "vmm/guest_platform.h"
 #include "vmm/guest_session.h"
-#include "vmm/recorded_time.h"
 #include "vmm/scripted_input.h"
 
 namespace vmrr {
@@ -28,24 +23,6 @@ namespace {
 
 constexpr std::chrono::seconds kDigestPeriod{1};
 constexpr std::chrono::seconds kStatusPeriod{1};
-
-std::string Sha256Bytes(const void* data, size_t len) {
-  Sha256::Digest d = Sha256::Of(data, len);
-  return std::string(d.begin(), d.end());
-}
-
-std::string Sha256File(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(ErrorKind::kInput, "cannot read " + path);
-  Sha256 sha;
-  std::vector<char> buf(1 << 20);
-  while (in) {
-    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-    sha.Update(buf.data(), static_cast<size_t>(in.gcount()));
-  }
-  Sha256::Digest d = sha.Finish();
-  return std::string(d.begin(), d.end());
-}
 
 // Finds "vmrr-workload NAME: FAIL" verdicts and kernel panics in the guest's
 // console output (what --until-fail keeps).
@@ -145,156 +122,96 @@ class RecordingObserver : public RunObserver {
   std::mt19937_64 jitter_{std::random_device{}()};
 };
 
-constexpr const char* kBestEffortWarning =
-    "best-effort: this host KVM gives the guest its own clock and timers (no time control), so "
-    "guests that read time (Linux) may diverge on replay";
-
-proto::TraceHeader MakeHeader(const RunOptions& run, GuestPlatform& platform,
-                              const BootFiles& files, const BootImage& boot, CounterEvent counter,
-                              const RecordedTime* time) {
-  proto::TraceHeader header;
-  header.set_vmrr_version(kVmrrVersion);
-  header.set_arch(platform.arch());
-  header.set_created_unix_seconds(static_cast<uint64_t>(std::time(nullptr)));
-  header.set_counter_event(CounterEventName(counter));
-  if (time) {
-    proto::GuestTime* t = header.mutable_time();
-    t->set_owned_by_vmm(true);
-    t->set_base_ticks(time->clock().config().base_ticks);
-    t->set_instructions_per_tick(time->clock().config().instructions_per_tick);
-    t->set_timebase_hz(time->clock().config().timebase_hz);
-    t->set_mechanism(platform.time_mechanism());
-  } else {
-    header.set_best_effort(true);
-    header.add_warnings(kBestEffortWarning);
-  }
-  for (const CpuRegister& reg : platform.CpuRegisters()) {
-    proto::CpuRegister* r = header.add_cpu_registers();
-    r->set_name(reg.name);
-    r->set_id(reg.id);
-    r->set_value(reg.value);
-    r->set_settable(reg.settable);
-  }
-  proto::VmConfig* vm = header.mutable_vm();
-  vm->set_mem_bytes(run.mem_bytes);
-  vm->set_cpus(static_cast<uint32_t>(run.cpus));
-  vm->set_append(run.append);
-  vm->set_seed(run.seed.value_or(0));
-  vm->set_kernel_sha256(Sha256Bytes(files.kernel.data(), files.kernel.size()));
-  if (!files.initrd.empty()) {
-    vm->set_initrd_sha256(Sha256Bytes(files.initrd.data(), files.initrd.size()));
-  }
-  if (run.disk) {
-    vm->set_disk_sha256(Sha256File(run.disk->path));
-    vm->set_disk_read_only(run.disk->read_only);
-  }
-  proto::HostReport* host = header.mutable_host();
-  host->set_vmrr_version(kVmrrVersion);
-  host->set_arch(platform.arch());
-  utsname u{};
-  if (uname(&u) == 0) host->set_kernel(std::string(u.sysname) + " " + u.release);
-  host->set_kvm_present(true);
-  host->set_chosen_event(CounterEventName(counter));
-  proto::BootState* state = header.mutable_boot();
-  state->set_entry(boot.layout.kernel);
-  state->set_dtb(boot.layout.dtb);
-  uint32_t records = TraceWriter::BootRecords(files.kernel.size()) +
-                     TraceWriter::BootRecords(files.initrd.size()) +
-                     TraceWriter::BootRecords(boot.dtb.size());
-  state->set_region_records(records);
-  return header;
-}
-
 }  // namespace
 
-std::string EndReason(GuestExit exit) {
-  switch (exit) {
-    case GuestExit::kPowerOff:
-      return "poweroff";
-    case GuestExit::kReset:
-      return "reset";
-    case GuestExit::kCrash:
-      return "crash";
-    case GuestExit::kTimeout:
-      return "timeout";
-    case GuestExit::kInterrupted:
-      return "interrupted";
-  }
-  return "unknown";
-}
+struct RecordSession::Parts {
+  explicit Parts(const RecordOptions& o) : options(o) {}
 
-std::string DefaultTraceName(const std::string& kernel_path, std::time_t when) {
-  std::string base = kernel_path.substr(kernel_path.find_last_of('/') + 1);
-  char stamp[32];
-  std::tm tm{};
-  localtime_r(&when, &tm);
-  std::strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
-  return base + "-" + stamp + ".vmrr";
-}
+  RecordOptions options;
+  RunOptions run;
+  BootFiles files;
+  std::optional<KvmSystem> kvm;
+  GuestPlatform platform;
+  std::optional<GuestCounter> counter;
+  std::unique_ptr<TraceWriter> writer;
+  std::unique_ptr<Recorder> recorder;
+  std::unique_ptr<Console> console;
+  VerdictWatcher verdict;
+  std::optional<ScriptedInput> script;
+  MmioBus bus;
+  GuestDevices devices;
+  std::unique_ptr<RecordedTime> time;
+  std::unique_ptr<DirtyPageLog> dirty_log;
+  std::unique_ptr<DirtyMemoryDigest> digest;
+  std::unique_ptr<RecordingObserver> observer;
+  std::unique_ptr<RunLoop> loop;
+  RecordResult result;
+  bool finished = false;
 
-RecordResult RecordGuest(const RecordOptions& options) {
-  RunOptions run = options.run;
+  void Build();
+  void Finish(const RunOutcome& outcome);
+};
+
+void RecordSession::Parts::Build() {
+  run = options.run;
   run.disk_copy_on_write = !options.persist;
   if (!run.seed) {
     // A real machine boots with different entropy every time.
     std::random_device random;
     run.seed = (uint64_t{random()} << 32) | random();
   }
-  BootFiles files = ReadBootFiles(run);
-  KvmSystem kvm = KvmSystem::Open();
-  std::unique_ptr<GuestPlatform> platform =
-      GuestPlatform::Create(kvm, run.mem_bytes, run.cpus, /*own_time=*/true);
-  CounterEvent event = options.counter.value_or(platform->default_counter());
-  GuestCounter counter = GuestCounter::Open(event);
+  files = ReadBootFiles(run);
+  kvm.emplace(KvmSystem::Open());
+  platform = GuestPlatform::Create(*kvm, run.mem_bytes, run.cpus, /*own_time=*/true);
+  GuestMachine& machine = *platform.machine;
+  CounterEvent event = options.counter.value_or(machine.default_counter());
+  counter.emplace(GuestCounter::Open(event));
 
-  std::unique_ptr<TraceWriter> writer;
-  Recorder recorder(
-      [&] { return ExecutionPoint{counter.Read(), platform->Pc(), platform->RegistersDigest()}; },
-      [&writer](const proto::Event& e) {
+  recorder = std::make_unique<Recorder>(
+      [this] {
+        return ExecutionPoint{counter->Read(), platform.machine->Pc(),
+                              platform.machine->RegistersDigest()};
+      },
+      [this](const proto::Event& e) {
         if (!writer) throw Error(ErrorKind::kInternal, "a device acted before the trace began");
         writer->Append(e);
       });
-  recorder.BeginStop(true);
+  recorder->BeginStop(true);
 
-  Console console(STDIN_FILENO, STDOUT_FILENO);
-  VerdictWatcher verdict;
-  std::optional<ScriptedInput> script;
+  console = std::make_unique<Console>(STDIN_FILENO, STDOUT_FILENO);
   if (!options.input_file.empty()) {
     script =
         ScriptedInput::FromFile(options.input_file, *run.seed, std::chrono::steady_clock::now());
   }
-  console.set_output_tap([&verdict, &script](uint8_t byte) {
+  console->set_output_tap([this](uint8_t byte) {
     verdict.Feed(byte);
     if (script) script->SawOutput(byte, std::chrono::steady_clock::now());
   });
-  MmioBus bus;
-  LineFactory recorded_line = [&recorder, &platform](uint32_t id) -> IrqLine {
-    IrqLine real = platform->Line(id);
-    return [&recorder, real, id](bool level) {
+  LineFactory recorded_line = [this](uint32_t id) -> IrqLine {
+    IrqLine real = platform.machine->Line(id);
+    return [this, real, id](bool level) {
       real(level);
-      recorder.InterruptLine(id, level);
+      recorder->InterruptLine(id, level);
     };
   };
-  GuestDevices devices = platform->AddDevices(run, bus, console, recorded_line);
-  std::unique_ptr<RecordedTime> time;
-  if (platform->owns_time()) {
+  devices = platform.board->AddDevices(run, bus, *console, recorded_line);
+  if (machine.owns_time()) {
     std::vector<IrqLine> timers;
-    for (uint32_t i = 0; i < platform->timer_count(); ++i) {
-      timers.push_back(recorded_line(GuestPlatform::kTimerLine + i));
+    for (uint32_t i = 0; i < platform.exits->timer_count(); ++i) {
+      timers.push_back(recorded_line(GuestMachine::kTimerLine + i));
     }
-    time = std::make_unique<RecordedTime>(*platform, counter, recorder, std::move(timers),
-                                          RecordClockConfig(*run.seed, platform->timebase_hz()),
-                                          *run.seed);
+    time = std::make_unique<RecordedTime>(
+        *platform.exits, [this] { return counter->Read(); }, *recorder, std::move(timers),
+        RecordClockConfig(*run.seed, machine.timebase_hz()), *run.seed);
   }
-  BootImage boot = platform->PlanBoot(run, files, devices);
-  LoadGuest(run, platform->memory(), boot.layout, files, boot.dtb);
-  platform->SetBootRegisters(boot.layout.kernel, boot.layout.dtb);
+  BootImage boot = platform.board->PlanBoot(run, files, devices);
+  LoadGuest(run, machine.memory(), boot.layout, files, boot.dtb);
+  machine.SetBootRegisters(boot.layout.kernel, boot.layout.dtb);
 
-  RecordResult result;
   result.path =
       options.output.empty() ? DefaultTraceName(run.kernel, std::time(nullptr)) : options.output;
-  writer = std::make_unique<TraceWriter>(
-      result.path, MakeHeader(run, *platform, files, boot, event, time.get()));
+  writer = std::make_unique<TraceWriter>(result.path,
+                                         MakeHeader(run, machine, files, boot, event, time.get()));
   writer->WriteBootRegion(boot.layout.kernel, files.kernel.data(), files.kernel.size());
   if (!files.initrd.empty()) {
     writer->WriteBootRegion(boot.layout.initrd, files.initrd.data(), files.initrd.size());
@@ -306,35 +223,33 @@ RecordResult RecordGuest(const RecordOptions& options) {
         "(Linux guests may diverge on replay; see vmrr doctor)");
   }
 
-  DirtyMemoryDigest digest(platform->vm(), platform->memory());
-  platform->memory().set_write_observer(
-      [&recorder](uint64_t gpa, const uint8_t* data, uint64_t len) {
-        recorder.MemoryWritten(gpa, data, len);
-      });
-  RecordingObserver observer(options, recorder, *writer, counter, digest);
+  dirty_log = std::make_unique<DirtyPageLog>(machine.vm(), machine.memory());
+  digest = std::make_unique<DirtyMemoryDigest>(*dirty_log, machine.memory());
+  machine.memory().set_write_observer([this](uint64_t gpa, const uint8_t* data, uint64_t len) {
+    recorder->MemoryWritten(gpa, data, len);
+  });
+  observer = std::make_unique<RecordingObserver>(options, *recorder, *writer, *counter, *digest);
 
   RunLoopConfig config;
   if (run.timeout_seconds) config.timeout = std::chrono::seconds(*run.timeout_seconds);
   Uart16550& uart = *devices.uart;
-  auto type_input = [&recorder, &uart](const uint8_t* data, size_t len) {
-    recorder.ConsoleInput(data, len);
+  auto type_input = [this, &uart](const uint8_t* data, size_t len) {
+    recorder->ConsoleInput(data, len);
     uart.PushInput(data, len);
   };
   config.console_input = type_input;
-  config.arch_exit = [&platform, &recorder, &time](kvm_run& r) {
-    if (time && time->HandleExit(r)) return true;
-    uint64_t function = 0;
-    std::vector<uint64_t> values;
-    if (!platform->HandleHypercall(r, &function, &values)) return false;
-    recorder.Hypercall(function, values);
+  config.arch_exit = [this](const VcpuStop& stop, kvm_run& r) {
+    if (time && time->HandleExit(stop, r)) return true;
+    if (stop.kind != VcpuStop::Kind::kHypercall) return false;
+    recorder->Hypercall(stop.function, platform.exits->AnswerHypercall(r));
     return true;
   };
   if (script && time) {
     // Idle waits in host time only while a line is about to be typed.
-    time->set_input_pending([&script] { return script->next_due().has_value(); });
+    time->set_input_pending([this] { return script->next_due().has_value(); });
   }
   TestDevice* test = devices.test_device;
-  config.poll_devices = [test, &script, type_input] {
+  config.poll_devices = [this, test, type_input] {
     test->PollHostTime();
     if (!script) return;
     std::string typed = script->TakeDue(std::chrono::steady_clock::now());
@@ -342,41 +257,42 @@ RecordResult RecordGuest(const RecordOptions& options) {
       type_input(reinterpret_cast<const uint8_t*>(typed.data()), typed.size());
     }
   };
-  config.next_deadline = [test, &script] {
+  config.next_deadline = [this, test] {
     std::optional<std::chrono::steady_clock::time_point> due = test->NextDeadline();
     if (script && script->next_due() && (!due || *script->next_due() < *due)) {
       due = script->next_due();
     }
     return due;
   };
-  config.observer = &observer;
-  if (time) observer.set_before_run([&time] { time->BeforeRun(); });
+  config.observer = observer.get();
+  if (time) observer->set_before_run([this] { time->BeforeRun(); });
 
-  counter.Reset();
-  counter.Enable();
-  RunLoop loop(platform->vcpu(), bus, console, config);
-  result.outcome = loop.Run();
-  counter.Disable();
+  counter->Reset();
+  counter->Enable();
+  loop = std::make_unique<RunLoop>(machine.vcpu(), *platform.exits, bus, *console, config);
+}
 
+void RecordSession::Parts::Finish(const RunOutcome& outcome) {
+  counter->Disable();
+  result.outcome = outcome;
   proto::TraceEnd end;
-  end.set_reason(observer.limit_hit() ? "max-instructions" : EndReason(result.outcome.exit));
-  end.set_detail(Describe(result.outcome));
-  ToProto(recorder.Point(), end.mutable_at());
-  recorder.EndStop();
+  end.set_reason(observer->limit_hit() ? "max-instructions" : EndReason(outcome.exit));
+  end.set_detail(Describe(outcome));
+  ToProto(recorder->Point(), end.mutable_at());
+  recorder->EndStop();
   writer->Finish(end);
-  if (observer.status_shown()) std::fputc('\n', stderr);
+  if (observer->status_shown()) std::fputc('\n', stderr);
   if (script && script->lines_left() > 0) {
     spdlog::warn("--input: {} lines were never typed{}", script->lines_left(),
                  script->waiting_for().empty()
                      ? std::string()
                      : " (the guest never printed '" + script->waiting_for() + "')");
   }
-
   result.events = writer->events();
   result.instructions = end.at().instructions();
   result.bytes = writer->bytes_written();
   result.seed = *run.seed;
-  result.guest_failed = result.outcome.exit != GuestExit::kPowerOff || verdict.failed();
+  result.guest_failed = outcome.exit != GuestExit::kPowerOff || verdict.failed();
   result.owns_time = time != nullptr;
   if (time) {
     result.time_exits = time->counts();
@@ -384,8 +300,49 @@ RecordResult RecordGuest(const RecordOptions& options) {
         time->clock().Ticks(result.instructions) - time->clock().config().base_ticks;
     result.timebase_hz = time->clock().config().timebase_hz;
   }
-  spdlog::info("{} after {} exits", Describe(result.outcome), loop.exits());
-  return result;
+  spdlog::info("{} after {} exits", Describe(outcome), loop->exits());
+  loop.reset();
+  finished = true;
+}
+
+RecordSession::RecordSession(const RecordOptions& options)
+    : parts_(std::make_unique<Parts>(options)) {
+  parts_->Build();
+}
+
+RecordSession::~RecordSession() = default;
+
+RecordStop RecordSession::Step(const RecordConstraints& constraints) {
+  RecordStop stop;
+  if (parts_->finished) return stop;
+  const uint64_t events_before = parts_->recorder->events();
+  for (;;) {
+    if (std::optional<RunOutcome> outcome = parts_->loop->Step()) {
+      parts_->Finish(*outcome);
+      stop.reason = RecordStop::Reason::kEnd;
+      return stop;
+    }
+    if (constraints.instructions && parts_->counter->Read() >= *constraints.instructions) {
+      stop.reason = RecordStop::Reason::kInstructions;
+      return stop;
+    }
+    if (constraints.one_event && parts_->recorder->events() > events_before) {
+      stop.reason = RecordStop::Reason::kEvent;
+      return stop;
+    }
+  }
+}
+
+bool RecordSession::finished() const { return parts_->finished; }
+const RecordResult& RecordSession::result() const { return parts_->result; }
+uint64_t RecordSession::instructions() const { return parts_->counter->Read(); }
+uint64_t RecordSession::events() const { return parts_->recorder->events(); }
+
+RecordResult RecordGuest(const RecordOptions& options) {
+  RecordSession session(options);
+  while (session.Step(RecordConstraints{}).reason != RecordStop::Reason::kEnd) {
+  }
+  return session.result();
 }
 
 }  // namespace vmrr

@@ -1,10 +1,13 @@
 // `vmrr record`: runs a guest like `vmrr run` while writing everything that
 // crosses the VM boundary into a trace (replay/recorder.h), at execution
-// points from the guest instruction counter.
+// points from the guest instruction counter.  A RecordSession is steppable
+// like replay's: Step() runs until the guest has retired a count or another
+// event was recorded, or until its run ends (the trace is then finished).
 #pragma once
 
 #include <cstdint>
 #include <ctime>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -12,6 +15,7 @@
 #include "vmm/recorded_time.h"
 #include "vmm/run_loop.h"
 #include "vmm/run_options.h"
+#include "vmm/trace_header.h"
 
 namespace vmrr {
 
@@ -42,12 +46,41 @@ struct RecordResult {
   uint64_t timebase_hz = 0;
 };
 
+struct RecordConstraints {
+  // Stop once the guest has retired at least this many instructions (at the
+  // next stop the recorder makes: record cannot stop at an exact count).
+  std::optional<uint64_t> instructions;
+  // Stop once another event was recorded.
+  bool one_event = false;
+};
+
+struct RecordStop {
+  enum class Reason { kInstructions, kEvent, kEnd };
+  Reason reason = Reason::kEnd;
+};
+
+class RecordSession {
+ public:
+  // Builds the VM and its devices, writes the trace's header and boot
+  // regions.  Throws Error for bad input (files, options).
+  explicit RecordSession(const RecordOptions& options);
+  ~RecordSession();
+  RecordSession(const RecordSession&) = delete;
+  RecordSession& operator=(const RecordSession&) = delete;
+
+  RecordStop Step(const RecordConstraints& constraints);
+  bool finished() const;
+  // After the run ended (Step returned kEnd).
+  const RecordResult& result() const;
+  uint64_t instructions() const;
+  uint64_t events() const;
+
+ private:
+  struct Parts;
+  std::unique_ptr<Parts> parts_;
+};
+
+// Records a guest from start to end.
 RecordResult RecordGuest(const RecordOptions& options);
-
-// The trace's end reason for an outcome ("poweroff", "timeout", ...).
-std::string EndReason(GuestExit exit);
-
-// The default trace name for a kernel path and a time: "Image-20261121-153000.vmrr".
-std::string DefaultTraceName(const std::string& kernel_path, std::time_t when);
 
 }  // namespace vmrr

@@ -36,11 +36,11 @@ GuestClockConfig RecordClockConfig(uint64_t seed, uint64_t timebase_hz) {
   return config;
 }
 
-RecordedTime::RecordedTime(GuestPlatform& platform, GuestCounter& counter, Recorder& recorder,
-                           std::vector<IrqLine> timers, const GuestClockConfig& clock,
-                           uint64_t seed)
-    : platform_(platform),
-      counter_(counter),
+RecordedTime::RecordedTime(ArchExits& exits, std::function<uint64_t()> instructions,
+                           Recorder& recorder, std::vector<IrqLine> timers,
+                           const GuestClockConfig& clock, uint64_t seed)
+    : exits_(exits),
+      instructions_(std::move(instructions)),
       recorder_(recorder),
       clock_(clock),
       jitter_(SplitMix64(seed ^ 0x6a6974746572ull)),
@@ -49,31 +49,32 @@ RecordedTime::RecordedTime(GuestPlatform& platform, GuestCounter& counter, Recor
   for (IrqLine& line : timers) timers_.push_back(Timer{std::move(line), {}, {}, false});
 }
 
-bool RecordedTime::HandleExit(kvm_run& run) {
-  if (std::optional<ClockCounter> counter = platform_.CounterRead(run)) {
+bool RecordedTime::HandleExit(const VcpuStop& stop, kvm_run& run) {
+  if (stop.kind == VcpuStop::Kind::kClockRead) {
     ++counts_.counter_reads;
-    uint64_t now = counter_.Read();
-    uint64_t value = *counter == ClockCounter::kTime     ? clock_.Ticks(now)
-                     : *counter == ClockCounter::kCycles ? clock_.Cycles(now)
-                                                         : now;
-    platform_.CompleteCounterRead(run, value);
+    uint64_t now = Now();
+    auto counter = static_cast<ClockCounter>(stop.function);
+    uint64_t value = counter == ClockCounter::kTime     ? clock_.Ticks(now)
+                     : counter == ClockCounter::kCycles ? clock_.Cycles(now)
+                                                        : now;
+    exits_.CompleteClockRead(run, value);
     // A resync point for replay (proto ClockRead); the value is not stored.
-    recorder_.ClockRead(static_cast<uint32_t>(*counter));
+    recorder_.ClockRead(static_cast<uint32_t>(counter));
     return true;
   }
-  if (platform_.IsIdle(run)) {
+  if (stop.kind == VcpuStop::Kind::kIdle) {
     ++counts_.idles;
     Idle();
     return true;
   }
+  if (stop.kind != VcpuStop::Kind::kTimer) return false;
   // The counter is read only for a timer access, not at every exit.
   std::optional<uint64_t> ticks;
   auto now = [&] {
-    if (!ticks) ticks = clock_.Ticks(counter_.Read());
+    if (!ticks) ticks = clock_.Ticks(Now());
     return *ticks;
   };
-  std::optional<GuestPlatform::TimerAccess> access = platform_.AccessTimer(run, now);
-  if (!access) return false;
+  std::optional<ArchExits::TimerAccess> access = exits_.AccessTimer(run, now);
   ++counts_.timer_accesses;
   if (access->timer < timers_.size()) {
     Timer& timer = timers_[access->timer];
@@ -104,7 +105,7 @@ void RecordedTime::UpdateClockDeadline() {
 }
 
 void RecordedTime::Idle() {
-  uint64_t now = counter_.Read();
+  uint64_t now = Now();
   std::optional<uint64_t> to_deadline = clock_.TicksToDeadline(now);
   uint64_t longest = clock_.config().timebase_hz * static_cast<uint64_t>(kLongestJump.count());
   uint64_t ticks = 0;
@@ -127,7 +128,7 @@ void RecordedTime::Idle() {
 
 void RecordedTime::BeforeRun() {
   if (!clock_.deadline()) return;
-  uint64_t ticks = clock_.Ticks(counter_.Read());
+  uint64_t ticks = clock_.Ticks(Now());
   for (Timer& timer : timers_) {
     if (timer.high || !timer.deadline || ticks < *timer.deadline) continue;
     ++counts_.timer_interrupts;

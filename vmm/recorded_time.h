@@ -17,10 +17,10 @@
 #include <random>
 #include <vector>
 
+#include "devices/mmio_device.h"
 #include "replay/guest_clock.h"
 #include "replay/recorder.h"
-#include "vmm/guest_counter.h"
-#include "vmm/guest_platform.h"
+#include "vmm/exit_decoder.h"
 
 namespace vmrr {
 
@@ -36,8 +36,9 @@ struct TimeExitCounts {
 
 class RecordedTime {
  public:
-  // `timers` are the recording-wrapped Line(kTimerLine + i), one per timer.
-  RecordedTime(GuestPlatform& platform, GuestCounter& counter, Recorder& recorder,
+  // `timers` are the recording-wrapped Line(kTimerLine + i), one per timer;
+  // `instructions` reads the guest's retired instructions (its counter).
+  RecordedTime(ArchExits& exits, std::function<uint64_t()> instructions, Recorder& recorder,
                std::vector<IrqLine> timers, const GuestClockConfig& clock, uint64_t seed);
 
   // While this says true (scripted console input is still to come), idling
@@ -45,8 +46,9 @@ class RecordedTime {
   // at host times, and a guest that jumped ahead would time out first.
   void set_input_pending(std::function<bool()> pending) { input_pending_ = std::move(pending); }
 
-  // Handles the exit if it is one of guest time's; true when handled.
-  bool HandleExit(kvm_run& run);
+  // Handles the exit (decoded as `stop`) if it is one of guest time's:
+  // a counter read, a timer access or an idle WFI; true when handled.
+  bool HandleExit(const VcpuStop& stop, kvm_run& run);
   // At every stop, before the vCPU runs again: a timer's interrupt rises
   // once its deadline has passed.
   void BeforeRun();
@@ -63,12 +65,12 @@ class RecordedTime {
   };
 
   void Idle();
-  void AccessTimer(kvm_run& run);
+  uint64_t Now() const { return instructions_(); }
   // The clock's deadline: the earliest timer's.
   void UpdateClockDeadline();
 
-  GuestPlatform& platform_;
-  GuestCounter& counter_;
+  ArchExits& exits_;
+  std::function<uint64_t()> instructions_;
   Recorder& recorder_;
   std::vector<Timer> timers_;
   GuestClock clock_;

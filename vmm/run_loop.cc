@@ -42,9 +42,11 @@ void Install(int signo, void (*handler)(int)) {
   if (sigaction(signo, &action, nullptr) < 0) ThrowErrno("sigaction");
 }
 
+}  // namespace
+
 // A one-shot POSIX timer on CLOCK_MONOTONIC (steady_clock's clock) that
 // sends kKickSignal to this thread at an absolute time.
-class Kick {
+class RunLoop::Kick {
  public:
   Kick() {
     sigevent ev{};
@@ -73,17 +75,6 @@ class Kick {
   timer_t timer_{};
   std::chrono::steady_clock::time_point armed_for_{};
 };
-
-// Publishes the vCPU's kvm_run to the signal handlers for the loop's lifetime.
-class RunningVcpu {
- public:
-  explicit RunningVcpu(kvm_run* run) { g_running = run; }
-  ~RunningVcpu() { g_running = nullptr; }
-  RunningVcpu(const RunningVcpu&) = delete;
-  RunningVcpu& operator=(const RunningVcpu&) = delete;
-};
-
-}  // namespace
 
 std::chrono::steady_clock::time_point NextKick(
     std::chrono::steady_clock::time_point now,
@@ -131,10 +122,22 @@ std::string Describe(const RunOutcome& outcome) {
   return outcome.detail.empty() ? what : std::string(what) + ": " + outcome.detail;
 }
 
-RunLoop::RunLoop(KvmVcpu& vcpu, MmioBus& bus, Console& console, RunLoopConfig config)
-    : vcpu_(vcpu), bus_(bus), console_(console), config_(std::move(config)) {}
+RunLoop::RunLoop(RunnableVcpu& vcpu, const ArchExits& exits, MmioBus& bus, Console& console,
+                 RunLoopConfig config)
+    : vcpu_(vcpu), arch_exits_(exits), bus_(bus), console_(console), config_(std::move(config)) {
+  g_stop_signal = 0;
+  Install(kKickSignal, OnKick);
+  Install(SIGINT, OnStop);
+  Install(SIGTERM, OnStop);
+  kick_ = std::make_unique<Kick>();
+  // The signal handlers reach the vCPU's kvm_run while the loop exists.
+  g_running = vcpu_.run();
+  if (config_.timeout) deadline_ = std::chrono::steady_clock::now() + *config_.timeout;
+}
 
-bool RunLoop::HandleMmio(kvm_run& run) {
+RunLoop::~RunLoop() { g_running = nullptr; }
+
+void RunLoop::HandleMmio(kvm_run& run) {
   uint64_t gpa = run.mmio.phys_addr;
   uint32_t len = run.mmio.len;
   bool handled =
@@ -148,91 +151,83 @@ bool RunLoop::HandleMmio(kvm_run& run) {
                    run.mmio.is_write ? "wrote" : "read", len, gpa);
     }
   }
-  return true;
 }
 
 std::optional<std::chrono::steady_clock::time_point> RunLoop::DeviceDeadline() const {
   return config_.next_deadline ? config_.next_deadline() : std::nullopt;
 }
 
+std::optional<RunOutcome> RunLoop::OnInterruptedStop() {
+  vcpu_.run()->immediate_exit = 0;
+  if (config_.observer) config_.observer->OnStop(true);
+  if (int sig = g_stop_signal.load()) {
+    return RunOutcome{GuestExit::kInterrupted,
+                      sig == SIGINT ? "interrupted (SIGINT)" : "terminated (SIGTERM)"};
+  }
+  auto now = std::chrono::steady_clock::now();
+  if (deadline_ && now >= *deadline_) {
+    return RunOutcome{GuestExit::kTimeout,
+                      "after " + std::to_string(config_.timeout->count()) + " s"};
+  }
+  if (config_.observer) {
+    if (std::optional<RunOutcome> limit = config_.observer->CheckLimits()) return limit;
+  }
+  if (!console_.PollInput(config_.console_input)) {
+    return RunOutcome{GuestExit::kInterrupted, "Ctrl-A x on the console"};
+  }
+  if (config_.poll_devices) config_.poll_devices();
+  kick_->ArmAt(NextKick(now, DeviceDeadline(), kKickPeriod));
+  return std::nullopt;
+}
+
+// Signals, the deadline, console input and devices' host timers are looked
+// at when KVM_RUN was interrupted (the kick, Ctrl-C), not at every exit: the
+// exit path stays free of system calls the guest did not cause.
+std::optional<RunOutcome> RunLoop::Step() {
+  if (interrupted_) {
+    if (std::optional<RunOutcome> outcome = OnInterruptedStop()) return outcome;
+  }
+  if (config_.observer) config_.observer->BeforeRun();
+  try {
+    interrupted_ = !vcpu_.Run();
+  } catch (const Error& e) {
+    // KVM refused to run the guest any further (seen on riscv64 when the
+    // guest executes an illegal instruction): the guest crashed.
+    return RunOutcome{GuestExit::kCrash, e.what()};
+  }
+  if (interrupted_) return std::nullopt;
+  ++exits_;
+  if (config_.observer) config_.observer->OnStop(false);
+  kvm_run& run = *vcpu_.run();
+  VcpuStop stop = DecodeExit(arch_exits_, run);
+  switch (stop.kind) {
+    case VcpuStop::Kind::kMmio:
+      HandleMmio(run);
+      // The guest may have armed a device timer due before the kick.
+      if (auto due = DeviceDeadline(); due && *due < kick_->armed_for()) kick_->ArmAt(*due);
+      return std::nullopt;
+    case VcpuStop::Kind::kPowerOff:
+      return RunOutcome{GuestExit::kPowerOff, ""};
+    case VcpuStop::Kind::kReset:
+      return RunOutcome{GuestExit::kReset, ""};
+    case VcpuStop::Kind::kCrash:
+      return RunOutcome{GuestExit::kCrash, stop.detail};
+    case VcpuStop::Kind::kInterrupted:
+    case VcpuStop::Kind::kDebug:
+      return std::nullopt;
+    case VcpuStop::Kind::kHypercall:
+    case VcpuStop::Kind::kTimer:
+    case VcpuStop::Kind::kClockRead:
+    case VcpuStop::Kind::kIdle:
+      break;
+  }
+  if (config_.arch_exit && config_.arch_exit(stop, run)) return std::nullopt;
+  return RunOutcome{GuestExit::kCrash, "unexpected KVM exit " + ExitReasonName(run.exit_reason)};
+}
+
 RunOutcome RunLoop::Run() {
-  g_stop_signal = 0;
-  Install(kKickSignal, OnKick);
-  Install(SIGINT, OnStop);
-  Install(SIGTERM, OnStop);
-  Kick kick;
-  RunningVcpu running(vcpu_.run());
-  auto deadline = config_.timeout
-                      ? std::optional(std::chrono::steady_clock::now() + *config_.timeout)
-                      : std::nullopt;
-  // Signals, the deadline, console input and devices' host timers are looked
-  // at when KVM_RUN was interrupted (the kick, Ctrl-C), not at every exit:
-  // the exit path stays free of system calls the guest did not cause.
-  bool interrupted = true;
   for (;;) {
-    if (interrupted) {
-      vcpu_.run()->immediate_exit = 0;
-      if (config_.observer) config_.observer->OnStop(true);
-      if (int sig = g_stop_signal.load()) {
-        return {GuestExit::kInterrupted,
-                sig == SIGINT ? "interrupted (SIGINT)" : "terminated (SIGTERM)"};
-      }
-      auto now = std::chrono::steady_clock::now();
-      if (deadline && now >= *deadline) {
-        return {GuestExit::kTimeout, "after " + std::to_string(config_.timeout->count()) + " s"};
-      }
-      if (config_.observer) {
-        if (std::optional<RunOutcome> limit = config_.observer->CheckLimits()) return *limit;
-      }
-      if (!console_.PollInput(config_.console_input)) {
-        return {GuestExit::kInterrupted, "Ctrl-A x on the console"};
-      }
-      if (config_.poll_devices) config_.poll_devices();
-      kick.ArmAt(NextKick(now, DeviceDeadline(), kKickPeriod));
-    }
-    if (config_.observer) config_.observer->BeforeRun();
-    try {
-      interrupted = !vcpu_.Run();
-    } catch (const Error& e) {
-      // KVM refused to run the guest any further (seen on riscv64 when the
-      // guest executes an illegal instruction): the guest crashed.
-      return {GuestExit::kCrash, e.what()};
-    }
-    if (interrupted) continue;
-    ++exits_;
-    if (config_.observer) config_.observer->OnStop(false);
-    kvm_run& run = *vcpu_.run();
-    switch (run.exit_reason) {
-      case KVM_EXIT_MMIO:
-        HandleMmio(run);
-        // The guest may have armed a device timer due before the kick.
-        if (auto due = DeviceDeadline(); due && *due < kick.armed_for()) kick.ArmAt(*due);
-        break;
-      case KVM_EXIT_SYSTEM_EVENT:
-        switch (run.system_event.type) {
-          case KVM_SYSTEM_EVENT_SHUTDOWN:
-            return {GuestExit::kPowerOff, ""};
-          case KVM_SYSTEM_EVENT_RESET:
-            return {GuestExit::kReset, ""};
-          case KVM_SYSTEM_EVENT_CRASH:
-            return {GuestExit::kCrash, "the guest reported a crash"};
-          default:
-            return {GuestExit::kCrash,
-                    "unhandled system event " + std::to_string(run.system_event.type)};
-        }
-      case KVM_EXIT_INTR:
-        break;
-      case KVM_EXIT_FAIL_ENTRY:
-        return {GuestExit::kCrash,
-                "KVM could not enter the guest (hardware reason " +
-                    std::to_string(run.fail_entry.hardware_entry_failure_reason) + ")"};
-      case KVM_EXIT_INTERNAL_ERROR:
-        return {GuestExit::kCrash,
-                "KVM internal error, suberror " + std::to_string(run.internal.suberror)};
-      default:
-        if (config_.arch_exit && config_.arch_exit(run)) break;
-        return {GuestExit::kCrash, "unexpected KVM exit " + ExitReasonName(run.exit_reason)};
-    }
+    if (std::optional<RunOutcome> outcome = Step()) return *outcome;
   }
 }
 

@@ -1,19 +1,22 @@
-// The vCPU run loop shared by the architectures: KVM_RUN, MMIO to the device
-// bus, system events to an outcome.  Console input, --timeout, Ctrl-C and
-// devices' host timers are noticed when a timer signal (the kick) interrupts
-// KVM_RUN: a one-shot timer, armed at each such stop for the next device
-// deadline or 50 ms, whichever comes first.
+// The vCPU run loop shared by the architectures and by run and record:
+// KVM_RUN, every exit decoded once (exit_decoder.h), MMIO to the device bus,
+// system events to an outcome, guest time and hypercalls to the caller.  Console input, --timeout,
+// Ctrl-C and devices' host timers are noticed when a timer signal (the kick) interrupts KVM_RUN: a
+// one-shot timer, armed at each such stop for the next device deadline or 50 ms, whichever comes
+// first.
 #pragma once
 
 #include <linux/kvm.h>
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
 #include "devices/mmio_bus.h"
 #include "vmm/console.h"
+#include "vmm/exit_decoder.h"
 #include "vmm/kvm.h"
 
 namespace vmrr {
@@ -55,8 +58,9 @@ struct RunLoopConfig {
   std::optional<std::chrono::seconds> timeout;
   // Called with every input byte batch (the UART's receive side).
   std::function<void(const uint8_t*, size_t)> console_input;
-  // Exits the generic loop does not know (riscv64 SBI calls): true if handled.
-  std::function<bool(kvm_run&)> arch_exit;
+  // Guest time and hypercalls (kClockRead, kTimer, kIdle, kHypercall):
+  // true when handled; an exit nobody handles crashes the guest.
+  std::function<bool(const VcpuStop& stop, kvm_run& run)> arch_exit;
   // Devices with host timers (DeviceTimerHooks): the kick is armed for
   // next_deadline when it comes before the 50 ms period.
   std::function<void()> poll_devices;
@@ -71,19 +75,37 @@ std::chrono::steady_clock::time_point NextKick(
     std::optional<std::chrono::steady_clock::time_point> device_deadline,
     std::chrono::steady_clock::duration period);
 
+// One loop per vCPU thread at a time: it owns the thread's kick timer and
+// its SIGINT/SIGTERM handling while it exists.
 class RunLoop {
  public:
-  RunLoop(KvmVcpu& vcpu, MmioBus& bus, Console& console, RunLoopConfig config);
+  RunLoop(RunnableVcpu& vcpu, const ArchExits& exits, MmioBus& bus, Console& console,
+          RunLoopConfig config);
+  ~RunLoop();
+  RunLoop(const RunLoop&) = delete;
+  RunLoop& operator=(const RunLoop&) = delete;
+
+  // One KVM_RUN and what it led to; an outcome ends the run.
+  std::optional<RunOutcome> Step();
+  // Steps until an outcome.
   RunOutcome Run();
   uint64_t exits() const { return exits_; }
 
  private:
-  bool HandleMmio(kvm_run& run);
+  class Kick;
+  // At a stop the kick or a signal made: signals, --timeout, limits,
+  // console input and device timers.
+  std::optional<RunOutcome> OnInterruptedStop();
+  void HandleMmio(kvm_run& run);
   std::optional<std::chrono::steady_clock::time_point> DeviceDeadline() const;
-  KvmVcpu& vcpu_;
+  RunnableVcpu& vcpu_;
+  const ArchExits& arch_exits_;
   MmioBus& bus_;
   Console& console_;
   RunLoopConfig config_;
+  std::unique_ptr<Kick> kick_;
+  std::optional<std::chrono::steady_clock::time_point> deadline_;
+  bool interrupted_ = true;
   uint64_t exits_ = 0;
   uint64_t unmapped_accesses_ = 0;
 };

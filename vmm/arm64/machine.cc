@@ -13,6 +13,8 @@
 #include "vmm/arm64/exclusive_sequence.h"
 #include "vmm/arm64/layout.h"
 #include "vmm/arm64/stage1_walk.h"
+#include "vmm/arm64/vgic_state.h"
+#include "vmm/vcpu_registers.h"
 
 namespace vmrr::arm64 {
 
@@ -36,16 +38,6 @@ constexpr uint64_t kBootPstate = 0x3c5;
 // for another capability (KVM_CAP_ARM_EL2, Linux 6.16), which is check-only:
 // only a successful KVM_ENABLE_CAP means the series is there.
 constexpr uint32_t kCapArmUserTime = 240;
-constexpr uint32_t kExitArmSysreg = 40;
-// kvm_run's arm_sysreg member, at the start of its exit union.
-struct ArmSysregExit {
-  uint64_t reg;
-  uint64_t value;
-  uint8_t is_write;
-  uint8_t pad[7];
-};
-constexpr size_t kExitUnion = offsetof(kvm_run, mmio);
-static_assert(sizeof(ArmSysregExit) <= 256, "kvm_run's exit union is 256 bytes");
 
 constexpr uint64_t SysReg(uint64_t op0, uint64_t op1, uint64_t crn, uint64_t crm, uint64_t op2) {
   return ARM64_SYS_REG(op0, op1, crn, crm, op2);
@@ -219,18 +211,6 @@ IrqLine Machine::TimerPpi(int cpu, bool physical) {
   };
 }
 
-std::optional<Machine::SysregAccess> Machine::Sysreg(const kvm_run& run) {
-  if (run.exit_reason != kExitArmSysreg) return std::nullopt;
-  ArmSysregExit exit;
-  std::memcpy(&exit, reinterpret_cast<const uint8_t*>(&run) + kExitUnion, sizeof(exit));
-  return SysregAccess{exit.reg, exit.value, exit.is_write != 0};
-}
-
-void Machine::CompleteSysregRead(kvm_run& run, uint64_t value) {
-  std::memcpy(reinterpret_cast<uint8_t*>(&run) + kExitUnion + offsetof(ArmSysregExit, value),
-              &value, sizeof(value));
-}
-
 void Machine::SetBootRegisters(uint64_t entry, uint64_t dtb) {
   KvmVcpu& boot = vcpus_.at(0);
   boot.SetOneReg(kPstate, kBootPstate);
@@ -259,6 +239,114 @@ std::string Machine::ExplainCodeAt(uint64_t pc) {
     if (!gpa) return std::nullopt;
     return memory.Load<uint32_t>(*gpa);
   });
+}
+
+struct Machine::State {
+  std::vector<VcpuRegisters> vcpus;
+  std::vector<kvm_vcpu_events> events;
+  // Per VgicRegisters() entry: its value, or nullopt when KVM has not got it.
+  std::vector<std::optional<uint64_t>> vgic;
+};
+
+namespace {
+
+std::vector<VgicRegister> VgicPlan(const std::vector<KvmVcpu>& vcpus) {
+  std::vector<uint64_t> mpidrs;
+  for (const KvmVcpu& vcpu : vcpus) mpidrs.push_back(vcpu.GetOneReg(SysReg(3, 0, 0, 0, 5)));
+  return VgicRegisters(kGicSpiCount, mpidrs);
+}
+
+bool VgicAccess(int fd, const VgicRegister& reg, uint64_t attr, uint64_t* value, bool set) {
+  uint32_t narrow = static_cast<uint32_t>(*value);
+  kvm_device_attr a{};
+  a.group = static_cast<uint32_t>(reg.group);
+  a.attr = attr;
+  a.addr = reg.wide ? reinterpret_cast<uint64_t>(value) : reinterpret_cast<uint64_t>(&narrow);
+  if (ioctl(fd, set ? KVM_SET_DEVICE_ATTR : KVM_GET_DEVICE_ATTR, &a) < 0) return false;
+  if (!set && !reg.wide) *value = narrow;
+  return true;
+}
+
+// The host's counters: writing them would move the offsets KVM keeps; the
+// guest's time is vmrr's (or, on a stock host, the host's).
+bool IsHostCounter(uint64_t id) {
+  return id == KVM_REG_ARM_TIMER_CNT || id == KVM_REG_ARM_PTIMER_CNT;
+}
+
+}  // namespace
+
+std::shared_ptr<const Machine::State> Machine::SaveState() {
+  auto state = std::make_shared<State>();
+  for (KvmVcpu& vcpu : vcpus_) {
+    state->vcpus.push_back(SaveVcpuRegisters(vcpu, IsHostCounter));
+    kvm_vcpu_events events{};
+    if (ioctl(vcpu.fd(), KVM_GET_VCPU_EVENTS, &events) < 0) ThrowErrno("KVM_GET_VCPU_EVENTS");
+    state->events.push_back(events);
+  }
+  for (const VgicRegister& reg : VgicPlan(vcpus_)) {
+    uint64_t value = 0;
+    if (VgicAccess(vgic_.get(), reg, reg.attr, &value, false)) {
+      state->vgic.push_back(value);
+    } else if (reg.optional) {
+      state->vgic.push_back(std::nullopt);
+    } else {
+      ThrowErrno("vGIC: reading attribute " + std::to_string(reg.attr) + " of group " +
+                 std::to_string(static_cast<uint32_t>(reg.group)));
+    }
+  }
+  return state;
+}
+
+void Machine::RestoreState(const State& state) {
+  for (size_t i = 0; i < vcpus_.size(); ++i) {
+    RestoreVcpuRegisters(vcpus_[i], state.vcpus.at(i));
+    kvm_vcpu_events events = state.events.at(i);
+    if (ioctl(vcpus_[i].fd(), KVM_SET_VCPU_EVENTS, &events) < 0) ThrowErrno("KVM_SET_VCPU_EVENTS");
+  }
+  std::vector<VgicRegister> plan = VgicPlan(vcpus_);
+  if (plan.size() != state.vgic.size()) {
+    throw Error(ErrorKind::kInternal, "a vGIC checkpoint of another shape");
+  }
+  for (size_t i = 0; i < plan.size(); ++i) {
+    if (!state.vgic[i]) continue;
+    const VgicRegister& reg = plan[i];
+    uint64_t value = *state.vgic[i];
+    if (reg.clear_attr != 0) {
+      uint64_t all = ~uint64_t{0};
+      if (!VgicAccess(vgic_.get(), reg, reg.clear_attr, &all, true)) {
+        ThrowErrno("vGIC: clearing attribute " + std::to_string(reg.clear_attr));
+      }
+    }
+    if (!VgicAccess(vgic_.get(), reg, reg.attr, &value, true)) {
+      ThrowErrno("vGIC: restoring attribute " + std::to_string(reg.attr) + " of group " +
+                 std::to_string(static_cast<uint32_t>(reg.group)));
+    }
+  }
+}
+
+std::vector<std::pair<std::string, uint64_t>> Machine::RegisterDump() {
+  KvmVcpu& vcpu = vcpus_.at(0);
+  std::vector<std::pair<std::string, uint64_t>> out;
+  for (int i = 0; i < 31; ++i) out.emplace_back("x" + std::to_string(i), vcpu.GetOneReg(XReg(i)));
+  out.emplace_back("sp_el0", vcpu.GetOneReg(CoreReg(offsetof(kvm_regs, regs.sp))));
+  out.emplace_back("sp_el1", vcpu.GetOneReg(kSpEl1));
+  out.emplace_back("pc", vcpu.GetOneReg(kPc));
+  out.emplace_back("pstate", vcpu.GetOneReg(kPstate));
+  out.emplace_back("elr_el1", vcpu.GetOneReg(CoreReg(offsetof(kvm_regs, elr_el1))));
+  struct Named {
+    const char* name;
+    uint64_t id;
+  };
+  for (const Named& r :
+       {Named{"sctlr_el1", SysReg(3, 0, 1, 0, 0)}, Named{"ttbr0_el1", SysReg(3, 0, 2, 0, 0)},
+        Named{"ttbr1_el1", SysReg(3, 0, 2, 0, 1)}, Named{"tcr_el1", SysReg(3, 0, 2, 0, 2)},
+        Named{"esr_el1", SysReg(3, 0, 5, 2, 0)}, Named{"far_el1", SysReg(3, 0, 6, 0, 0)},
+        Named{"mair_el1", SysReg(3, 0, 10, 2, 0)}, Named{"vbar_el1", SysReg(3, 0, 12, 0, 0)},
+        Named{"contextidr_el1", SysReg(3, 0, 13, 0, 1)}, Named{"tpidr_el1", SysReg(3, 0, 13, 0, 4)},
+        Named{"spsr_el1", CoreReg(offsetof(kvm_regs, spsr[0]))}}) {
+    if (std::optional<uint64_t> v = vcpu.TryGetOneReg(r.id)) out.emplace_back(r.name, *v);
+  }
+  return out;
 }
 
 uint64_t Machine::Pc() { return vcpus_.at(0).GetOneReg(kPc); }

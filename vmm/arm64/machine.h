@@ -35,16 +35,6 @@ class Machine {
   // the physical one's.
   IrqLine TimerPpi(int cpu, bool physical);
 
-  // A guest access to a register the VMM owns (KVM_EXIT_ARM_SYSREG).
-  struct SysregAccess {
-    uint64_t reg = 0;  // ARM64_SYS_REG() id
-    uint64_t value = 0;
-    bool is_write = false;
-  };
-  static std::optional<SysregAccess> Sysreg(const kvm_run& run);
-  // The value a read gets (KVM writes it to the destination register).
-  static void CompleteSysregRead(kvm_run& run, uint64_t value);
-
   GuestMemory& memory() { return memory_; }
   KvmVm& vm() { return vm_; }
   KvmVcpu& vcpu(int index) { return vcpus_.at(index); }
@@ -65,6 +55,15 @@ class Machine {
   // load/store-exclusive loop (a divergence there is a failed
   // store-exclusive), else "".
   std::string ExplainCodeAt(uint64_t pc);
+
+  // Checkpoints: every vCPU's registers, MP state and pending events, and the
+  // vGIC (vmm/arm64/vgic_state.h).  The vCPUs must not be running.
+  struct State;
+  std::shared_ptr<const State> SaveState();
+  void RestoreState(const State& state);
+  // The registers `vmrr replay --to` shows: x0..x30, SP, PC, PSTATE and the
+  // EL1 system registers a kernel developer reads first.
+  std::vector<std::pair<std::string, uint64_t>> RegisterDump();
 
   uint64_t Pc();
   // RegsDigest() of x0..x30, SP_EL1 and PSTATE of vCPU 0.

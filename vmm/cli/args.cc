@@ -39,6 +39,7 @@ void Args::Parse(const std::vector<std::string>& argv, size_t max_positional) {
       throw Error(ErrorKind::kUsage, "--" + name + " takes no value");
     }
     values_[name] = value.value_or("");
+    all_values_[name].push_back(value.value_or(""));
   }
 }
 
@@ -46,6 +47,11 @@ std::optional<std::string> Args::Value(const std::string& name) const {
   auto it = values_.find(name);
   if (it == values_.end()) return std::nullopt;
   return it->second;
+}
+
+std::vector<std::string> Args::Values(const std::string& name) const {
+  auto it = all_values_.find(name);
+  return it == all_values_.end() ? std::vector<std::string>{} : it->second;
 }
 
 std::string Args::Help() const {
@@ -56,6 +62,16 @@ std::string Args::Help() const {
     out << left << std::string(left.size() < 24 ? 24 - left.size() : 1, ' ') << spec.help << "\n";
   }
   return out.str();
+}
+
+uint64_t ParseCount(const std::string& flag, const std::string& value) {
+  try {
+    size_t used = 0;
+    unsigned long long n = std::stoull(value, &used, 0);
+    if (used == value.size() && value[0] != '-') return n;
+  } catch (const std::exception&) {
+  }
+  throw Error(ErrorKind::kUsage, "--" + flag + " needs a number, not '" + value + "'");
 }
 
 }  // namespace vmrr

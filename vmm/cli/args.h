@@ -2,6 +2,7 @@
 // "--flag=value" and boolean "--flag"; anything unknown is a usage error.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -21,7 +22,10 @@ class Args {
   void Parse(const std::vector<std::string>& argv, size_t max_positional = 0);
 
   bool Has(const std::string& name) const { return values_.count(name) > 0; }
+  // The last value given for the flag.
   std::optional<std::string> Value(const std::string& name) const;
+  // Every value given for the flag, in order (a flag given several times).
+  std::vector<std::string> Values(const std::string& name) const;
   const std::vector<std::string>& positional() const { return positional_; }
   // Every flag given, as (name, value) with "" for booleans.
   std::vector<std::pair<std::string, std::string>> Given() const {
@@ -38,7 +42,11 @@ class Args {
   std::map<std::string, Spec> specs_;
   std::vector<std::string> order_;
   std::map<std::string, std::string> values_;
+  std::map<std::string, std::vector<std::string>> all_values_;
   std::vector<std::string> positional_;
 };
+
+// A flag's non-negative number (decimal, 0x hex): Error(kUsage) otherwise.
+uint64_t ParseCount(const std::string& flag, const std::string& value);
 
 }  // namespace vmrr

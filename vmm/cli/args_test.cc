@@ -48,6 +48,14 @@ TEST(Args, Positional) {
   EXPECT_EQ(args.positional()[0], "trace.vmrr");
 }
 
+TEST(Args, AFlagGivenSeveralTimesKeepsEveryValue) {
+  Args args = MakeArgs();
+  args.Parse({"--mem", "1G", "--mem=2G"});
+  EXPECT_EQ(args.Value("mem"), "2G");
+  EXPECT_EQ(args.Values("mem"), (std::vector<std::string>{"1G", "2G"}));
+  EXPECT_TRUE(args.Values("json").empty());
+}
+
 TEST(Args, HelpListsFlagsInOrder) {
   std::string help = MakeArgs().Help();
   EXPECT_LT(help.find("--json"), help.find("--mem VALUE"));

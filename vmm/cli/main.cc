@@ -14,12 +14,12 @@
 #include "base/error.h"
 #include "replay/trace_inspection.h"
 #include "vmm/cli/args.h"
+#include "vmm/cli/replay_command.h"
 #include "vmm/cli/version.h"
 #include "vmm/doctor.h"
 #include "vmm/guest_runner.h"
 #include "vmm/kvm_host_probe.h"
 #include "vmm/record_session.h"
-#include "vmm/replay_session.h"
 
 namespace vmrr {
 namespace {
@@ -82,16 +82,6 @@ int Run(const std::vector<std::string>& argv) {
   int code = ExitCodeFor(outcome.exit);
   if (code != 0) std::fprintf(stderr, "vmrr: %s\n", Describe(outcome).c_str());
   return code;
-}
-
-uint64_t ParseCount(const std::string& flag, const std::string& value) {
-  try {
-    size_t used = 0;
-    unsigned long long n = std::stoull(value, &used, 0);
-    if (used == value.size() && value[0] != '-') return n;
-  } catch (const std::exception&) {
-  }
-  throw Error(ErrorKind::kUsage, "--" + flag + " needs a number, not '" + value + "'");
 }
 
 // "-o FILE" is --output FILE.
@@ -222,64 +212,6 @@ int Record(const std::vector<std::string>& argv) {
   std::fprintf(stderr, "vmrr: no failure in %llu runs; no trace kept\n",
                static_cast<unsigned long long>(runs));
   return 0;
-}
-
-// What a finished replay absorbed on the way, for its summary line.
-std::string ReplayNotes(const ReplayResult& r) {
-  std::string notes;
-  if (r.skews != 0) {
-    notes += "; " + std::to_string(r.skews) + " count skews absorbed, at most " +
-             std::to_string(r.max_skew) + " instructions";
-  }
-  if (r.dirty_log_differences != 0) {
-    notes += "; KVM's dirty log named other pages at " + std::to_string(r.dirty_log_differences) +
-             " memory checks (the recorded pages matched)";
-  }
-  return notes;
-}
-
-int Replay(const std::vector<std::string>& argv) {
-  Args args;
-  args.Flag("skid-margin", true,
-            "instructions to stop early by, then step (default 0: the rig's skid)")
-      .Flag("help", false, "show this help");
-  args.Parse(argv, 1);
-  if (args.Has("help")) {
-    std::cout << "usage: vmrr replay TRACE [--skid-margin N]\n\n"
-                 "Rebuilds the recorded VM from the trace alone and replays it: every recorded\n"
-                 "value is fed back and every event injected at its exact point, so the guest's\n"
-                 "console output comes out byte for byte. Each event's point (instruction count,\n"
-                 "PC, registers) and the periodic memory digests are checked; the first mismatch\n"
-                 "stops the replay with a report.\n"
-                 "Exit status: 0 replayed to the trace's end (or, for a cut trace, to its last\n"
-                 "event); 3 diverged; 2 not a usable trace; 130 interrupted; 1 internal error.\n\n"
-              << args.Help();
-    return 0;
-  }
-  if (args.positional().empty()) throw Error(ErrorKind::kUsage, "replay needs a TRACE file");
-  ReplayOptions options;
-  options.trace = args.positional()[0];
-  if (auto margin = args.Value("skid-margin"))
-    options.skid_margin = ParseCount("skid-margin", *margin);
-  options.status_line = isatty(STDERR_FILENO) != 0;
-  ReplayResult r = ReplayTrace(options);
-  switch (r.kind) {
-    case ReplayResult::Kind::kFinished:
-    case ReplayResult::Kind::kCut:
-      std::fprintf(stderr,
-                   "vmrr: %s (%llu asynchronous stops, %llu steps, at most %llu per stop%s)\n",
-                   r.message.c_str(), static_cast<unsigned long long>(r.stops),
-                   static_cast<unsigned long long>(r.steps),
-                   static_cast<unsigned long long>(r.max_steps_per_stop), ReplayNotes(r).c_str());
-      return 0;
-    case ReplayResult::Kind::kDiverged:
-      std::fprintf(stderr, "vmrr: %s\n", r.report.c_str());
-      return 3;
-    case ReplayResult::Kind::kInterrupted:
-      std::fprintf(stderr, "vmrr: %s\n", r.message.c_str());
-      return 130;
-  }
-  return 1;
 }
 
 int Inspect(const std::vector<std::string>& argv) {

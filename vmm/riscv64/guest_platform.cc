@@ -9,6 +9,7 @@
 #include "devices/plic.h"
 #include "devices/rtc_goldfish.h"
 #include "vmm/riscv64/device_tree.h"
+#include "vmm/riscv64/exits.h"
 #include "vmm/riscv64/kernel_image.h"
 #include "vmm/riscv64/layout.h"
 #include "vmm/riscv64/machine.h"
@@ -17,10 +18,12 @@ namespace vmrr {
 
 namespace {
 
-class Riscv64Platform : public GuestPlatform {
+class Riscv64Machine : public GuestMachine {
  public:
-  Riscv64Platform(const KvmSystem& kvm, uint64_t ram_size, int cpus, bool own_time)
-      : machine_(kvm, ram_size, cpus, own_time), cpus_(cpus) {}
+  Riscv64Machine(const KvmSystem& kvm, uint64_t ram_size, int cpus, bool own_time)
+      : machine_(kvm, ram_size, cpus, own_time) {}
+
+  riscv64::Machine& machine() { return machine_; }
 
   const char* arch() const override { return "riscv64"; }
   GuestMemory& memory() override { return machine_.memory(); }
@@ -41,52 +44,28 @@ class Riscv64Platform : public GuestPlatform {
   CounterEvent default_counter() const override { return CounterEvent::kInstructions; }
   uint64_t default_skid_margin() const override { return 0; }
 
-  bool HandleHypercall(kvm_run& run, uint64_t* function, std::vector<uint64_t>* values) override {
-    if (!riscv64::Machine::HandleSbiExit(run)) return false;
-    IsHypercall(run, function);
-    *values = {run.riscv_sbi.ret[0], run.riscv_sbi.ret[1]};
-    return true;
-  }
-  void CompleteHypercall(kvm_run& run, const std::vector<uint64_t>& values) override {
-    for (size_t i = 0; i < 2; ++i) run.riscv_sbi.ret[i] = i < values.size() ? values[i] : 0;
-  }
-  bool IsHypercall(const kvm_run& run, uint64_t* function) const override {
-    if (run.exit_reason != KVM_EXIT_RISCV_SBI) return false;
-    *function = (uint64_t{run.riscv_sbi.extension_id} << 32) | run.riscv_sbi.function_id;
-    return true;
-  }
-
   const std::string& time_mechanism() const override { return machine_.time_mechanism(); }
   uint64_t timebase_hz() const override { return machine_.hart().timebase_hz; }
-  std::optional<ClockCounter> CounterRead(const kvm_run& run) const override {
-    return owns_time() ? riscv64::Machine::CounterRead(run) : std::nullopt;
-  }
-  void CompleteCounterRead(kvm_run& run, uint64_t value) override {
-    riscv64::Machine::CompleteCounterRead(run, value);
-  }
-  // SBI set_timer (hart 0's timer), answered success.  All ones stops the
-  // timer (Linux's shutdown).
-  std::optional<TimerAccess> AccessTimer(kvm_run& run,
-                                         const std::function<uint64_t()>& /*ticks*/) override {
-    if (!owns_time()) return std::nullopt;
-    std::optional<uint64_t> deadline = riscv64::Machine::TimerDeadline(run);
-    if (!deadline) return std::nullopt;
-    TimerAccess access;
-    IsHypercall(run, &access.function);
-    access.values = {0, 0};
-    CompleteHypercall(run, access.values);
-    if (*deadline != UINT64_MAX) access.deadline = deadline;
-    return access;
-  }
-  uint32_t timer_count() const override { return 1; }
-  bool IsIdle(const kvm_run& run) const override {
-    return owns_time() && run.exit_reason == KVM_EXIT_HLT;
-  }
 
   std::vector<CpuRegister> CpuRegisters() override { return machine_.CpuRegisters(); }
   std::string PresentCpuRegisters(const std::vector<CpuRegister>& recorded) override {
     return machine_.PresentCpuRegisters(recorded);
   }
+  std::any SaveMachineState() override { return machine_.SaveState(); }
+  void RestoreMachineState(const std::any& state) override {
+    machine_.RestoreState(*std::any_cast<std::shared_ptr<const riscv64::Machine::State>>(state));
+  }
+  std::vector<std::pair<std::string, uint64_t>> RegisterDump() override {
+    return machine_.RegisterDump();
+  }
+
+ private:
+  riscv64::Machine machine_;
+};
+
+class Riscv64Board : public Board {
+ public:
+  Riscv64Board(Riscv64Machine& machine, int cpus) : machine_(machine), cpus_(cpus) {}
 
   uint64_t uart_base() const override { return riscv64::kUartBase; }
 
@@ -99,7 +78,7 @@ class Riscv64Platform : public GuestPlatform {
     Plic& p =
         devices.Add(bus, kPlicBase, std::make_unique<Plic>(kPlicSources, std::move(contexts)));
     devices.Adopt(AddStandardDevices(
-        options, memory(), bus, console, kUartBase, p.SourceLine(kUartIrq), kVirtioBase,
+        options, machine_.memory(), bus, console, kUartBase, p.SourceLine(kUartIrq), kVirtioBase,
         [&p](int slot) { return p.SourceLine(kVirtioFirstIrq + static_cast<uint32_t>(slot)); }));
     // Host time: the RTC's one input (recorded as the values the guest reads).
     devices.Add(
@@ -123,15 +102,16 @@ class Riscv64Platform : public GuestPlatform {
     BootImage boot;
     boot.layout = vmrr::PlanBoot(image.text_offset, image.image_size, kRamBase, options.mem_bytes,
                                  files.initrd.size());
+    const HartDescription& hart = machine_.machine().hart();
     DeviceTreeConfig dt;
     dt.ram_base = kRamBase;
     dt.ram_size = options.mem_bytes;
     dt.cpus = cpus_;
-    dt.isa = machine_.hart().isa;
-    dt.mmu_type = machine_.hart().mmu_type;
-    dt.timebase_hz = machine_.hart().timebase_hz;
-    dt.cbom_block_size = machine_.hart().cbom_block_size;
-    dt.cboz_block_size = machine_.hart().cboz_block_size;
+    dt.isa = hart.isa;
+    dt.mmu_type = hart.mmu_type;
+    dt.timebase_hz = hart.timebase_hz;
+    dt.cbom_block_size = hart.cbom_block_size;
+    dt.cboz_block_size = hart.cboz_block_size;
     dt.virtio_devices = devices.virtio_devices;
     dt.chosen = MakeChosen(options, boot.layout);
     boot.dtb = BuildDeviceTree(dt);
@@ -139,15 +119,20 @@ class Riscv64Platform : public GuestPlatform {
   }
 
  private:
-  riscv64::Machine machine_;
+  Riscv64Machine& machine_;
   int cpus_;
 };
 
 }  // namespace
 
-std::unique_ptr<GuestPlatform> GuestPlatform::Create(const KvmSystem& kvm, uint64_t ram_size,
-                                                     int cpus, bool own_time) {
-  return std::make_unique<Riscv64Platform>(kvm, ram_size, cpus, own_time);
+GuestPlatform GuestPlatform::Create(const KvmSystem& kvm, uint64_t ram_size, int cpus,
+                                    bool own_time) {
+  auto machine = std::make_unique<Riscv64Machine>(kvm, ram_size, cpus, own_time);
+  GuestPlatform platform;
+  platform.exits = std::make_unique<riscv64::Riscv64Exits>(machine->owns_time());
+  platform.board = std::make_unique<Riscv64Board>(*machine, cpus);
+  platform.machine = std::move(machine);
+  return platform;
 }
 
 }  // namespace vmrr

@@ -12,6 +12,7 @@
 #include "replay/execution_point.h"
 #include "vmm/riscv64/isa_string.h"
 #include "vmm/riscv64/layout.h"
+#include "vmm/vcpu_registers.h"
 
 namespace vmrr::riscv64 {
 
@@ -42,14 +43,9 @@ constexpr uint64_t kCbozBlockSize = ConfigReg(offsetof(kvm_riscv_config, zicboz_
 constexpr uint64_t kTimebase =
     kRegU64 | KVM_REG_RISCV_TIMER | (offsetof(kvm_riscv_timer, frequency) / sizeof(uint64_t));
 
-constexpr int64_t kSbiErrNotSupported = -2;
-constexpr uint64_t kSbiExtTime = 0x54494D45;  // "TIME"
-constexpr uint64_t kSbiTimeSetTimer = 0;
-
 // The vmrr host KVM series (host-kvm/riscv64/): counters, timer and WFI go
 // to the VMM.  Not in the 6.12 uapi headers.
 constexpr long kCapRiscvUserTime = 239;
-constexpr uint64_t kCsrCycle = 0xc00, kCsrTime = 0xc01, kCsrInstret = 0xc02;
 constexpr uint64_t kSip = kRegU64 | KVM_REG_RISCV_CSR | KVM_REG_RISCV_CSR_GENERAL |
                           (offsetof(kvm_riscv_csr, sip) / sizeof(unsigned long));
 constexpr uint64_t kSipTimer = uint64_t{1} << 5;  // STIP: the VS timer, seen from the guest
@@ -236,30 +232,6 @@ IrqLine Machine::TimerInterrupt(int index) {
   };
 }
 
-std::optional<ClockCounter> Machine::CounterRead(const kvm_run& run) {
-  if (run.exit_reason != KVM_EXIT_RISCV_CSR) return std::nullopt;
-  switch (run.riscv_csr.csr_num) {
-    case kCsrTime:
-      return ClockCounter::kTime;
-    case kCsrCycle:
-      return ClockCounter::kCycles;
-    case kCsrInstret:
-      return ClockCounter::kInstructions;
-    default:
-      return std::nullopt;
-  }
-}
-
-void Machine::CompleteCounterRead(kvm_run& run, uint64_t value) { run.riscv_csr.ret_value = value; }
-
-std::optional<uint64_t> Machine::TimerDeadline(const kvm_run& run) {
-  if (run.exit_reason != KVM_EXIT_RISCV_SBI || run.riscv_sbi.extension_id != kSbiExtTime ||
-      run.riscv_sbi.function_id != kSbiTimeSetTimer) {
-    return std::nullopt;
-  }
-  return run.riscv_sbi.args[0];
-}
-
 void Machine::SetBootRegisters(uint64_t entry, uint64_t dtb) {
   KvmVcpu& boot = vcpus_.at(0);
   boot.SetOneReg(kA0, 0);
@@ -267,13 +239,64 @@ void Machine::SetBootRegisters(uint64_t entry, uint64_t dtb) {
   boot.SetOneReg(kPc, entry);
 }
 
-bool Machine::HandleSbiExit(kvm_run& run) {
-  if (run.exit_reason != KVM_EXIT_RISCV_SBI) return false;
-  spdlog::debug("SBI call to the VMM: extension {:#x} function {}", run.riscv_sbi.extension_id,
-                run.riscv_sbi.function_id);
-  run.riscv_sbi.ret[0] = static_cast<unsigned long>(kSbiErrNotSupported);
-  run.riscv_sbi.ret[1] = 0;
-  return true;
+struct Machine::State {
+  std::vector<VcpuRegisters> harts;
+};
+
+namespace {
+
+constexpr uint64_t CsrReg(size_t offset) {
+  return kRegU64 | KVM_REG_RISCV_CSR | KVM_REG_RISCV_CSR_GENERAL | (offset / sizeof(unsigned long));
+}
+
+// The host's time (htimedelta plus the host counter) and its rate: the
+// guest's time is vmrr's under the series, and the rate cannot change.
+bool IsHostTime(uint64_t id) {
+  constexpr uint64_t kTimerTime =
+      kRegU64 | KVM_REG_RISCV_TIMER | (offsetof(kvm_riscv_timer, time) / sizeof(uint64_t));
+  return id == kTimerTime || id == kTimebase;
+}
+
+}  // namespace
+
+std::shared_ptr<const Machine::State> Machine::SaveState() {
+  auto state = std::make_shared<State>();
+  for (KvmVcpu& vcpu : vcpus_) state->harts.push_back(SaveVcpuRegisters(vcpu, IsHostTime));
+  return state;
+}
+
+void Machine::RestoreState(const State& state) {
+  for (size_t i = 0; i < vcpus_.size(); ++i) RestoreVcpuRegisters(vcpus_[i], state.harts.at(i));
+}
+
+std::vector<std::pair<std::string, uint64_t>> Machine::RegisterDump() {
+  static const char* const kNames[32] = {"pc", "ra", "sp",  "gp",  "tp", "t0", "t1", "t2",
+                                         "s0", "s1", "a0",  "a1",  "a2", "a3", "a4", "a5",
+                                         "a6", "a7", "s2",  "s3",  "s4", "s5", "s6", "s7",
+                                         "s8", "s9", "s10", "s11", "t3", "t4", "t5", "t6"};
+  KvmVcpu& vcpu = vcpus_.at(0);
+  std::vector<std::pair<std::string, uint64_t>> out;
+  for (size_t i = 1; i < 32; ++i) {
+    out.emplace_back(kNames[i], vcpu.GetOneReg(CoreReg(i * sizeof(uint64_t))));
+  }
+  out.emplace_back("pc", vcpu.GetOneReg(kPc));
+  out.emplace_back("mode", vcpu.GetOneReg(CoreReg(offsetof(kvm_riscv_core, mode))));
+  struct Named {
+    const char* name;
+    uint64_t id;
+  };
+  for (const Named& r : {Named{"sstatus", CsrReg(offsetof(kvm_riscv_csr, sstatus))},
+                         Named{"sie", CsrReg(offsetof(kvm_riscv_csr, sie))},
+                         Named{"stvec", CsrReg(offsetof(kvm_riscv_csr, stvec))},
+                         Named{"sscratch", CsrReg(offsetof(kvm_riscv_csr, sscratch))},
+                         Named{"sepc", CsrReg(offsetof(kvm_riscv_csr, sepc))},
+                         Named{"scause", CsrReg(offsetof(kvm_riscv_csr, scause))},
+                         Named{"stval", CsrReg(offsetof(kvm_riscv_csr, stval))},
+                         Named{"sip", CsrReg(offsetof(kvm_riscv_csr, sip))},
+                         Named{"satp", CsrReg(offsetof(kvm_riscv_csr, satp))}}) {
+    if (std::optional<uint64_t> v = vcpu.TryGetOneReg(r.id)) out.emplace_back(r.name, *v);
+  }
+  return out;
 }
 
 uint64_t Machine::Pc() { return vcpus_.at(0).GetOneReg(kPc); }

@@ -7,6 +7,7 @@
 #include <linux/kvm.h>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -53,19 +54,18 @@ class Machine {
   std::vector<CpuRegister> CpuRegisters();
   std::string PresentCpuRegisters(const std::vector<CpuRegister>& recorded);
 
+  // Checkpoints: every hart's registers (the pending-interrupt bits in sip
+  // among them) and MP state.  The PLIC is vmrr's own (devices/plic).
+  struct State;
+  std::shared_ptr<const State> SaveState();
+  void RestoreState(const State& state);
+  // The registers `vmrr replay --to` shows: x1..x31, PC, the mode and the
+  // supervisor CSRs.
+  std::vector<std::pair<std::string, uint64_t>> RegisterDump();
+
   uint64_t Pc();
   // RegsDigest() of x1..x31 and the privilege mode of hart 0.
   uint64_t RegistersDigest();
-
-  // SBI calls KVM leaves to the VMM (vendor, experimental, ...): answered
-  // SBI_ERR_NOT_SUPPORTED.  Returns true for KVM_EXIT_RISCV_SBI.
-  static bool HandleSbiExit(kvm_run& run);
-
-  // Exits of a guest whose time the VMM owns.
-  static std::optional<ClockCounter> CounterRead(const kvm_run& run);
-  static void CompleteCounterRead(kvm_run& run, uint64_t value);
-  // SBI TIME set_timer: its deadline.
-  static std::optional<uint64_t> TimerDeadline(const kvm_run& run);
 
  private:
   HartDescription DescribeAndTrimHart(KvmVcpu& vcpu);

@@ -4,7 +4,7 @@
 
 namespace vmrr {
 
-std::unique_ptr<GuestPlatform> GuestPlatform::Create(const KvmSystem&, uint64_t, int, bool) {
+GuestPlatform GuestPlatform::Create(const KvmSystem&, uint64_t, int, bool) {
   throw Error(ErrorKind::kUnsupported, "vmrr runs guests only on arm64 and riscv64 KVM hosts");
 }
 

@@ -1,11 +1,11 @@
-#include "vmm/record_session.h"
+#include "vmm/trace_header.h"
 
 #include <gtest/gtest.h>
 
 namespace vmrr {
 namespace {
 
-TEST(RecordSession, EveryOutcomeHasAnEndReason) {
+TEST(TraceHeader, EveryOutcomeHasAnEndReason) {
   EXPECT_EQ(EndReason(GuestExit::kPowerOff), "poweroff");
   EXPECT_EQ(EndReason(GuestExit::kReset), "reset");
   EXPECT_EQ(EndReason(GuestExit::kCrash), "crash");
@@ -13,7 +13,7 @@ TEST(RecordSession, EveryOutcomeHasAnEndReason) {
   EXPECT_EQ(EndReason(GuestExit::kInterrupted), "interrupted");
 }
 
-TEST(RecordSession, DefaultTraceNameIsTheKernelsNameAndTheLocalTime) {
+TEST(TraceHeader, DefaultTraceNameIsTheKernelsNameAndTheLocalTime) {
   setenv("TZ", "UTC", 1);
   tzset();
   EXPECT_EQ(DefaultTraceName("/guest/payloads/irqmix", 1795276800), "irqmix-20261121-160000.vmrr");
