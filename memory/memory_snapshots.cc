@@ -22,13 +22,17 @@ std::shared_ptr<const MemorySnapshot> MemorySnapshots::Take() {
   auto snapshot = std::make_shared<MemorySnapshot>();
   snapshot->base_ = base_;
   snapshot->depth_ = base_ ? base_->depth_ + 1 : 0;
-  snapshot->pages_ = written_.Pages();
-  snapshot->data_.resize(snapshot->pages_.size() * PageSet::kPageSize);
-  for (size_t i = 0; i < snapshot->pages_.size(); ++i) {
-    uint64_t page = snapshot->pages_[i];
-    snapshot->index_.emplace(page, static_cast<uint32_t>(i));
-    std::memcpy(snapshot->data_.data() + i * PageSet::kPageSize,
-                memory_.host() + page * PageSet::kPageSize, PageSet::kPageSize);
+  // The written set is a superset (a page written back to its old bytes,
+  // a dirty log read without clearing): keep only pages that differ from
+  // the base's.
+  static const uint8_t kZero[PageSet::kPageSize] = {};
+  for (uint64_t page : written_.Pages()) {
+    const uint8_t* now = memory_.host() + page * PageSet::kPageSize;
+    const uint8_t* before = base_ ? base_->Find(page) : nullptr;
+    if (std::memcmp(now, before != nullptr ? before : kZero, PageSet::kPageSize) == 0) continue;
+    snapshot->index_.emplace(page, static_cast<uint32_t>(snapshot->pages_.size()));
+    snapshot->pages_.push_back(page);
+    snapshot->data_.insert(snapshot->data_.end(), now, now + PageSet::kPageSize);
   }
   written_.Clear();
   base_ = snapshot;

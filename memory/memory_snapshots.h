@@ -1,7 +1,8 @@
 // Incremental snapshots of guest RAM for replay's checkpoints.  Each snapshot
-// holds only the pages written since the snapshot it was taken from (its
-// base: the one taken or restored last), so a snapshot costs what the guest
-// wrote in between, not the size of RAM.  A page's content in a snapshot is
+// holds only the pages that changed since the snapshot it was taken from
+// (its base: the one taken or restored last; pages written but equal to the
+// base's are not kept), so a snapshot costs what the guest changed in
+// between, not the size of RAM.  A page's content in a snapshot is
 // its own copy, else its base's, and so on down to the first snapshot, whose
 // base is all-zero RAM.  Snapshots form a tree (a restore makes an older one
 // the base of the next); restoring one rewrites only the pages written since

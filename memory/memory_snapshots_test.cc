@@ -55,6 +55,20 @@ TEST(MemorySnapshotsTest, TakesOnlyWrittenPages) {
   EXPECT_EQ(second->own_pages(), 0u);
 }
 
+TEST(MemorySnapshotsTest, PagesWrittenBackToTheirOldBytesAreNotKept) {
+  Rig rig;
+  uint8_t one = 1, zero = 0;
+  rig.memory.Write(rig.memory.base() + 5 * 4096, &one, 1);
+  rig.snapshots.written().AddRange(5 * 4096, 1);
+  rig.snapshots.written().AddRange(9 * 4096, 1);  // marked, still all zero
+  auto first = rig.snapshots.Take();
+  EXPECT_EQ(first->own_pages(), 1u);
+  rig.memory.Write(rig.memory.base() + 5 * 4096, &zero, 1);
+  rig.memory.Write(rig.memory.base() + 5 * 4096, &one, 1);  // back as it was
+  rig.snapshots.written().AddRange(5 * 4096, 1);
+  EXPECT_EQ(rig.snapshots.Take()->own_pages(), 0u);
+}
+
 TEST(MemorySnapshotsTest, RestoreRewritesOnlyWhatDiffers) {
   Rig rig;
   auto empty = rig.snapshots.Take();

@@ -96,6 +96,11 @@ bool FakeGuest::Execute(uint64_t stop_at, bool one_step) {
       saved_pc_ = pc_;
       pc_ = kHandlerPc;
     }
+    if (std::find(breakpoints_.begin(), breakpoints_.end(), pc_) != breakpoints_.end()) {
+      last_exit_ = VcpuStop{};
+      last_exit_.kind = VcpuStop::Kind::kDebug;
+      return true;
+    }
     const Op& op = program_.at(pc_);
     switch (op.kind) {
       case OpKind::kRead:
@@ -170,6 +175,36 @@ void FakeGuest::RestoreState(const std::any& any) {
   line_ = s.line;
   memory_ = s.memory;
   digested_ = s.digested;
+}
+
+bool FakeGuest::SetBreakpoints(const std::vector<uint64_t>& pcs) {
+  if (pcs.size() > 4) return false;  // like a CPU's few hardware breakpoints
+  breakpoints_ = pcs;
+  return true;
+}
+
+bool FakeGuest::ReadMemory(uint64_t address, bool, uint64_t len, std::string* out) {
+  if (address > memory_.size() || len > memory_.size() - address) return false;
+  out->assign(memory_.begin() + static_cast<long>(address),
+              memory_.begin() + static_cast<long>(address + len));
+  return true;
+}
+
+std::string FakeGuest::TargetDescription(const std::string& annex) {
+  if (annex != "target.xml") return "";
+  return "<?xml version=\"1.0\"?><target><architecture>fake</architecture>"
+         "<feature name=\"org.vmrr.fake\"><reg name=\"acc\" bitsize=\"64\"/>"
+         "<reg name=\"loops\" bitsize=\"64\"/><reg name=\"saved_pc\" bitsize=\"64\"/>"
+         "<reg name=\"in_handler\" bitsize=\"64\"/><reg name=\"pc\" bitsize=\"64\"/>"
+         "</feature></target>";
+}
+
+std::vector<std::string> FakeGuest::Registers() {
+  std::vector<std::string> regs;
+  for (uint64_t v : {acc_, loops_left_, saved_pc_, uint64_t{in_handler_}, pc_}) {
+    regs.emplace_back(reinterpret_cast<const char*>(&v), 8);
+  }
+  return regs;
 }
 
 SteppableVcpu::Stop FakeGuest::RunWithOverflow(uint64_t count) {

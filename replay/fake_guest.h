@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "replay/debug_vcpu.h"
 #include "replay/replay_vcpu.h"
 
 namespace vmrr::testing {
@@ -33,7 +34,7 @@ inline constexpr uint64_t kHandlerPc = 100;
 // main loop (pc 0..) and interrupt handler (pc 100..).
 std::vector<Op> TestProgram(uint64_t loops);
 
-class FakeGuest : public ReplayVcpu {
+class FakeGuest : public ReplayVcpu, public DebugVcpu {
  public:
   FakeGuest(std::vector<Op> program, uint64_t max_skid, uint32_t seed);
 
@@ -77,6 +78,15 @@ class FakeGuest : public ReplayVcpu {
   void set_code_note(std::string note) { code_note_ = std::move(note); }
   std::string ExplainCodeAt(uint64_t) override { return code_note_; }
 
+  // The debugger's view: breakpoints stop before the op runs; memory is
+  // physical at any address; registers acc, loops, saved_pc, in_handler,
+  // pc (8 bytes each, little-endian).
+  bool SetBreakpoints(const std::vector<uint64_t>& pcs) override;
+  bool ReadMemory(uint64_t address, bool physical, uint64_t len, std::string* out) override;
+  std::string TargetDescription(const std::string& annex) override;
+  std::vector<std::string> Registers() override;
+  uint64_t DebugPc() override { return pc_; }
+
   uint64_t acc() const { return acc_; }
   bool line_high() const { return line_; }
 
@@ -108,6 +118,7 @@ class FakeGuest : public ReplayVcpu {
   std::vector<uint8_t> memory_ = std::vector<uint8_t>(4096, 0);
   std::vector<uint8_t> digested_ = std::vector<uint8_t>(4096, 0);
   std::string code_note_;
+  std::vector<uint64_t> breakpoints_;
 };
 
 }  // namespace vmrr::testing

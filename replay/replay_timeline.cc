@@ -20,6 +20,7 @@ const CheckpointInfo& ReplayTimeline::Take(bool automatic) {
   Checkpoint cp;
   cp.info.event_index = replayer_.next_event_index();
   cp.info.instructions = replayer_.RecordedInstructions();
+  cp.info.exits = replayer_.exits_at_count();
   auto place = [](const CheckpointInfo& i) { return std::pair(i.instructions, i.event_index); };
   auto at = std::lower_bound(checkpoints_.begin(), checkpoints_.end(), place(cp.info),
                              [&place](const Checkpoint& c, const std::pair<uint64_t, uint64_t>& p) {
@@ -63,7 +64,11 @@ void ReplayTimeline::Restore(uint64_t id) {
 
 bool ReplayTimeline::Behind(const StepConstraints& c) const {
   if (c.event) return *c.event < replayer_.next_event_index();
-  if (c.instructions) return *c.instructions < replayer_.RecordedInstructions();
+  if (c.instructions) {
+    // Past the first point at the count once an instruction exited there.
+    uint64_t now = replayer_.RecordedInstructions();
+    return *c.instructions < now || (*c.instructions == now && replayer_.exits_at_count() > 0);
+  }
   return false;
 }
 

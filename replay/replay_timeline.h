@@ -26,6 +26,7 @@ struct CheckpointInfo {
   uint64_t id = 0;
   uint64_t event_index = 0;   // the next event to apply there
   uint64_t instructions = 0;  // the recording's count there
+  uint64_t exits = 0;         // instructions that exited at that count before it
   bool automatic = false;
   std::chrono::nanoseconds take_time{0};
   uint64_t bytes = 0;  // what it holds of its own (ReplayVcpu::last_saved_bytes)

@@ -136,6 +136,7 @@ ReplayStop Replayer::Step(const StepConstraints& constraints) {
   constraints_ = &constraints;
   const uint64_t events_before = result_.events;
   uint64_t polled_at = result_.events;
+  bool stepped = false;
   Fetch();
   ReplayStop stop;
   auto settled_stop = [&](ReplayStop::Reason reason) {
@@ -173,6 +174,15 @@ ReplayStop Replayer::Step(const StepConstraints& constraints) {
         break;
       }
     }
+    if (constraints.one_instruction && stepped && !held_exit_) {
+      // The asynchronous events due where the step ended go in before the
+      // guest runs on; then the step is over.
+      bool due = have_next_ && next_.asynchronous() && Target(next_.at()) == vcpu_.Instructions();
+      if (!due && !arrived_) {
+        settled_stop(ReplayStop::Reason::kOneInstruction);
+        break;
+      }
+    }
     Flow step = Flow::kContinue;
     if (held_exit_) {
       VcpuStop held = *held_exit_;
@@ -183,10 +193,16 @@ ReplayStop Replayer::Step(const StepConstraints& constraints) {
       } else {
         step = HandleExit(held);
       }
+      stepped = true;  // a held exit is the instruction a step runs
       if (step == Flow::kHeld) continue;
+    } else if (constraints.one_instruction && !stepped) {
+      stepped = true;
+      ++result_.steps;
+      if (vcpu_.Step() == SteppableVcpu::Stop::kExit) step = OnExit(vcpu_.LastExit());
     } else if (constraints.instructions && !arrived_ &&
-               (!have_next_ || next_.at().instructions() > *constraints.instructions)) {
-      // Every event at or before the count is applied: count the rest.
+               EventsDoneBefore(*constraints.instructions)) {
+      // The first point at the count: every event before it applied, none
+      // of an exit at it (an instruction that exits retires nothing).
       if (vcpu_.Instructions() >= Target(*constraints.instructions)) {
         settled_stop(ReplayStop::Reason::kInstructions);
         break;
@@ -196,9 +212,23 @@ ReplayStop Replayer::Step(const StepConstraints& constraints) {
       step = Advance();
     }
     if (step == Flow::kDone) done_ = true;
+    if (step == Flow::kBreak) {
+      stop.reason = ReplayStop::Reason::kBreakpoint;
+      break;
+    }
   }
   constraints_ = nullptr;
   return stop;
+}
+
+bool Replayer::EventsDoneBefore(uint64_t count) const {
+  if (!have_next_) return true;
+  uint64_t at = next_.at().instructions();
+  return at > count || (at == count && !next_.asynchronous());
+}
+
+uint64_t Replayer::exits_at_count() const {
+  return vcpu_.Instructions() == last_exit_count_ ? exits_at_count_ : 0;
 }
 
 Replayer::Flow Replayer::Advance() {
@@ -227,6 +257,8 @@ Replayer::State Replayer::SaveState() const {
   state.skew = skew_;
   state.drift_search = drift_search_;
   state.result = result_;
+  state.last_exit_count = last_exit_count_;
+  state.exits_at_count = exits_at_count_;
   return state;
 }
 
@@ -239,6 +271,8 @@ void Replayer::RestoreState(const State& state) {
   skew_ = state.skew;
   drift_search_ = state.drift_search;
   result_ = state.result;
+  last_exit_count_ = state.last_exit_count;
+  exits_at_count_ = state.exits_at_count;
   held_exit_.reset();
   done_ = false;
   have_next_ = false;
@@ -416,6 +450,15 @@ Replayer::Flow Replayer::RunToEnd() {
 }
 
 Replayer::Flow Replayer::OnExit(const VcpuStop& stop) {
+  // A breakpoint (the debugger's): the guest stands before the instruction,
+  // nothing of the trace is due here.
+  if (stop.kind == VcpuStop::Kind::kDebug) return Flow::kBreak;
+  if (stop.kind != VcpuStop::Kind::kInterrupted) {
+    // An instruction that exits retires nothing: count them at each count.
+    uint64_t count = vcpu_.Instructions();
+    exits_at_count_ = count == last_exit_count_ ? exits_at_count_ + 1 : 1;
+    last_exit_count_ = count;
+  }
   if (stop.kind == VcpuStop::Kind::kMmio && stop.is_write && config_.mmio_write) {
     // The device sees the write at once (the console prints it); the events
     // it caused follow at this exit.

@@ -82,9 +82,14 @@ struct StepConstraints {
   // event answered at an exit: stopped at that exit, the exit not yet
   // answered).
   std::optional<uint64_t> event;
-  // With the guest having retired this many instructions (the recording's
-  // count), after the events recorded at a lower or equal count.
+  // At the first point where the guest has retired this many instructions
+  // (the recording's count): after the events recorded before it and the
+  // asynchronous ones recorded at it, before any exit at it (an
+  // instruction that exits, as emulated MMIO does, retires nothing).
   std::optional<uint64_t> instructions;
+  // After one guest instruction (one that exits: with its exit answered),
+  // and the asynchronous events due where it ended.
+  bool one_instruction = false;
   // After the next event is applied.
   bool one_event = false;
   // Polled after events are applied: true pauses the replay there (a
@@ -101,6 +106,11 @@ struct StepConstraints {
     c.instructions = count;
     return c;
   }
+  static StepConstraints OneInstruction() {
+    StepConstraints c;
+    c.one_instruction = true;
+    return c;
+  }
   static StepConstraints OneEvent() {
     StepConstraints c;
     c.one_event = true;
@@ -110,11 +120,13 @@ struct StepConstraints {
 
 struct ReplayStop {
   enum class Reason {
-    kEvent,         // constraints.event is next
-    kInstructions,  // constraints.instructions reached
-    kOneEvent,      // an event was applied
-    kPaused,        // constraints.pause said so
-    kEnd,           // the replay is over: result() says how
+    kEvent,           // constraints.event is next
+    kInstructions,    // constraints.instructions reached
+    kOneEvent,        // an event was applied
+    kPaused,          // constraints.pause said so
+    kBreakpoint,      // the vCPU stopped at one of its breakpoints (a kDebug exit)
+    kOneInstruction,  // constraints.one_instruction
+    kEnd,             // the replay is over: result() says how
   };
   Reason reason = Reason::kEnd;
 };
@@ -142,6 +154,8 @@ class Replayer {
     int64_t skew = 0;
     bool drift_search = false;
     ReplayResult result;
+    uint64_t last_exit_count = UINT64_MAX;
+    uint64_t exits_at_count = 0;
   };
 
   Replayer(ReplayVcpu& vcpu, EventSource& events, ReplayConfig config);
@@ -159,6 +173,9 @@ class Replayer {
   // The recording's count for this replay's count now (the skew taken off).
   uint64_t RecordedInstructions() const;
   int64_t skew() const { return skew_; }
+  // Instructions that exited at the current count (each retires nothing):
+  // with the count, where the guest stands to one instruction.
+  uint64_t exits_at_count() const;
   // No exit is held half-handled (a stop at an event answered at an exit
   // holds it): the vCPU's state is complete, a checkpoint may be taken.
   bool settled() const { return !held_exit_.has_value(); }
@@ -170,11 +187,13 @@ class Replayer {
   static std::string Describe(const proto::Event& event);
 
  private:
-  enum class Flow { kContinue, kHeld, kDone };
+  enum class Flow { kContinue, kHeld, kBreak, kDone };
 
   void Fetch();
   void Consume();
   Flow Advance();
+  // No event before `count`, nor an asynchronous one at it, is still to apply.
+  bool EventsDoneBefore(uint64_t count) const;
   Flow RunToNextEvent();
   Flow RunToExitAt(const proto::ExecutionPoint& at, const std::string& what);
   Flow RunToAsynchronous();
@@ -232,9 +251,11 @@ class Replayer {
   std::optional<ExecutionPoint> last_match_;
   uint64_t last_match_index_ = 0;
   uint64_t steps_this_stop_ = 0;
-  int64_t skew_ = 0;           // replay's count minus the recording's
-  bool drift_search_ = false;  // the guest read the clock (see Arrive)
-  bool arrived_ = false;       // at next_'s asynchronous point, not yet applied
+  int64_t skew_ = 0;                       // replay's count minus the recording's
+  bool drift_search_ = false;              // the guest read the clock (see Arrive)
+  bool arrived_ = false;                   // at next_'s asynchronous point, not yet applied
+  uint64_t last_exit_count_ = UINT64_MAX;  // the count at the last exit
+  uint64_t exits_at_count_ = 0;            // exits handled at that count
   // A stop at an event answered or applied at an exit holds the exit; with
   // held_answered_ the answer was given and the events after it remain.
   std::optional<VcpuStop> held_exit_;

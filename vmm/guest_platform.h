@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -88,6 +89,28 @@ class GuestMachine {
   // For divergence reports: what the code at guest address `pc` does that
   // can make runs differ (arm64: a load/store-exclusive loop), or "".
   virtual std::string ExplainCodeAt(uint64_t /*pc*/) { return ""; }
+
+  // The debugger's view (`vmrr replay --gdb`).  A guest virtual address
+  // through the guest's page tables as they are now (physical while the
+  // MMU is off); nullopt when unmapped.
+  virtual std::optional<uint64_t> TranslateVirtual(uint64_t va) = 0;
+  // Where the guest's kernel mapped the image it booted from (its first
+  // byte at physical `image_pa`): the KASLR'd link address of `_text`.
+  virtual std::optional<uint64_t> KernelImageAddress(uint64_t image_pa) = 0;
+  // Hardware breakpoints on vCPU 0 (arm64); false when there are none or
+  // too few (riscv64: software breakpoints instead).
+  virtual bool SetHardwareBreakpoints(const std::vector<uint64_t>& pcs) = 0;
+  // The breakpoint instruction to put over `instruction` (its first bytes,
+  // at least 4), same length; "" when the arch has none.
+  virtual std::string SoftwareBreakpoint(const std::string& instruction) const = 0;
+  // Breakpoint instructions exit to the VMM (KVM_EXIT_DEBUG) while on.
+  virtual void EnableSoftwareBreakpoints(bool on) = 0;
+  // A KVM_EXIT_DEBUG that ends a single step (not a breakpoint).
+  virtual bool IsStepExit(const kvm_run& run) const = 0;
+  // gdb's target description (qXfer:features:read annex) and the
+  // registers in its order, as target bytes.
+  virtual std::string GdbTargetDescription(const std::string& annex) = 0;
+  virtual std::vector<std::string> GdbRegisters() = 0;
 };
 
 // The devices of `vmrr run` and `vmrr record`, registered on a bus.

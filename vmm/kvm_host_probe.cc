@@ -174,10 +174,13 @@ proto::RunToPointProbe KvmHostProbe::RunToPoints(CounterEvent event, bool single
     GuestCounter counter = GuestCounter::Open(event);
     counter.RouteOverflowToThisThread(kOverflowSignal);
     counter.Reset();
-    KvmSteppableVcpu vcpu(guest->vcpu(), counter,
-                          single_step ? KvmSteppableVcpu::StepMethod::kSingleStep
-                                      : KvmSteppableVcpu::StepMethod::kOverflow,
-                          [&guest](bool on) { guest->EnableSingleStep(on); });
+    KvmSteppableVcpu vcpu(
+        guest->vcpu(), counter,
+        single_step ? KvmSteppableVcpu::StepMethod::kSingleStep
+                    : KvmSteppableVcpu::StepMethod::kOverflow,
+        [&guest](bool on) { guest->EnableSingleStep(on); },
+        // The probe sets no breakpoints: every debug exit is a step.
+        [](const kvm_run& run) { return run.exit_reason == KVM_EXIT_DEBUG; });
     if (!single_step) {
       // A warm-up overflow: QEMU 11's riscv64 can drop the first one.
       counter.ArmOverflow(1);

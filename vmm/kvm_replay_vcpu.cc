@@ -1,5 +1,8 @@
 #include "vmm/kvm_replay_vcpu.h"
 
+#include <algorithm>
+#include <cstring>
+
 #include "base/error.h"
 #include "devices/mmio_access.h"
 
@@ -13,10 +16,12 @@ KvmReplayVcpu::KvmReplayVcpu(GuestMachine& machine, const ArchExits& exits, Gues
       log_(log),
       digest_(digest),
       snapshots_(machine.memory()),
-      steppable_(machine.vcpu(), counter,
-                 machine.has_single_step() ? KvmSteppableVcpu::StepMethod::kSingleStep
-                                           : KvmSteppableVcpu::StepMethod::kOverflow,
-                 [&machine](bool on) { machine.SetSingleStep(on); }) {
+      steppable_(
+          machine.vcpu(), counter,
+          machine.has_single_step() ? KvmSteppableVcpu::StepMethod::kSingleStep
+                                    : KvmSteppableVcpu::StepMethod::kOverflow,
+          [&machine](bool on) { machine.SetSingleStep(on); },
+          [&machine](const kvm_run& run) { return machine.IsStepExit(run); }) {
   // The guest's writes come from KVM's log; the VMM's (boot regions, device
   // writes from the trace) from the memory's observer.
   log_.Track(&snapshots_.written());
@@ -37,7 +42,89 @@ struct KvmReplayVcpu::State {
   PageSet digest_pending;
 };
 
+template <typename F>
+auto KvmReplayVcpu::WithoutPatches(F f) {
+  struct Reapply {
+    KvmReplayVcpu* vcpu;
+    bool was;
+    ~Reapply() {
+      if (was) vcpu->ApplyPatches();
+    }
+  } reapply{this, patched_};
+  RemovePatches();
+  return f();
+}
+
+void KvmReplayVcpu::RemovePatches() {
+  if (!patched_) return;
+  for (auto it = patches_.rbegin(); it != patches_.rend(); ++it) {
+    std::memcpy(machine_.memory().Translate(it->gpa, it->original.size()), it->original.data(),
+                it->original.size());
+  }
+  patched_ = false;
+}
+
+void KvmReplayVcpu::ApplyPatches() {
+  if (patched_ || patches_.empty()) return;
+  for (Patch& patch : patches_) {
+    uint8_t* host = machine_.memory().Translate(patch.gpa, patch.breakpoint.size());
+    patch.original.assign(reinterpret_cast<const char*>(host), patch.breakpoint.size());
+    std::memcpy(host, patch.breakpoint.data(), patch.breakpoint.size());
+  }
+  patched_ = true;
+}
+
+bool KvmReplayVcpu::SetBreakpoints(const std::vector<uint64_t>& pcs) {
+  RemovePatches();
+  patches_.clear();
+  machine_.EnableSoftwareBreakpoints(false);
+  if (machine_.SetHardwareBreakpoints(pcs)) return true;
+  for (uint64_t pc : pcs) {
+    std::optional<uint64_t> gpa = machine_.TranslateVirtual(pc);
+    std::string code;
+    if (!gpa || !ReadMemory(*gpa, true, 4, &code)) return false;
+    std::string breakpoint = machine_.SoftwareBreakpoint(code);
+    if (breakpoint.empty() || !machine_.memory().Contains(*gpa, breakpoint.size())) return false;
+    patches_.push_back(Patch{*gpa, "", breakpoint});
+  }
+  ApplyPatches();
+  machine_.EnableSoftwareBreakpoints(true);
+  return true;
+}
+
+bool KvmReplayVcpu::ReadMemory(uint64_t address, bool physical, uint64_t len, std::string* out) {
+  out->clear();
+  GuestMemory& memory = machine_.memory();
+  while (len > 0) {
+    uint64_t page_left = 4096 - (address & 4095);
+    uint64_t n = std::min(len, page_left);
+    std::optional<uint64_t> gpa =
+        physical ? std::optional(address) : machine_.TranslateVirtual(address);
+    const uint8_t* host = gpa ? memory.Translate(*gpa, n) : nullptr;
+    if (host == nullptr) return false;
+    size_t at = out->size();
+    out->append(reinterpret_cast<const char*>(host), n);
+    // The code as it is, without the debugger's breakpoints.
+    if (patched_) {
+      for (const Patch& p : patches_) {
+        for (size_t i = 0; i < p.original.size(); ++i) {
+          if (p.gpa + i >= *gpa && p.gpa + i < *gpa + n) {
+            (*out)[at + (p.gpa + i - *gpa)] = p.original[i];
+          }
+        }
+      }
+    }
+    address += n;
+    len -= n;
+  }
+  return true;
+}
+
 std::any KvmReplayVcpu::SaveState() {
+  return WithoutPatches([this] { return SaveStateWithoutPatches(); });
+}
+
+std::any KvmReplayVcpu::SaveStateWithoutPatches() {
   SettlePendingExit();
   log_.Peek();
   auto state = std::make_shared<State>();
@@ -51,6 +138,13 @@ std::any KvmReplayVcpu::SaveState() {
 }
 
 void KvmReplayVcpu::RestoreState(const std::any& any) {
+  WithoutPatches([this, &any] {
+    RestoreStateWithoutPatches(any);
+    return 0;
+  });
+}
+
+void KvmReplayVcpu::RestoreStateWithoutPatches(const std::any& any) {
   const State& state = *std::any_cast<std::shared_ptr<const State>>(any);
   // KVM finishes whatever exit is pending first, or it would do so later,
   // over the restored registers.
@@ -110,15 +204,17 @@ void KvmReplayVcpu::SetInterruptLine(uint32_t line, bool level) {
 }
 
 bool KvmReplayVcpu::WriteMemory(uint64_t gpa, const std::string& data) {
-  return machine_.memory().Write(gpa, data.data(), data.size());
+  return WithoutPatches([&] { return machine_.memory().Write(gpa, data.data(), data.size()); });
 }
 
-uint64_t KvmReplayVcpu::MemoryDigest(std::vector<uint64_t>* pages) { return digest_.Take(pages); }
+uint64_t KvmReplayVcpu::MemoryDigest(std::vector<uint64_t>* pages) {
+  return WithoutPatches([&] { return digest_.Take(pages); });
+}
 
 std::string KvmReplayVcpu::ExplainCodeAt(uint64_t pc) { return machine_.ExplainCodeAt(pc); }
 
 uint64_t KvmReplayVcpu::MemoryDigestOf(const std::vector<uint64_t>& pages) {
-  return digest_.DigestOf(pages);
+  return WithoutPatches([&] { return digest_.DigestOf(pages); });
 }
 
 }  // namespace vmrr

@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "memory/memory_snapshots.h"
+#include "replay/debug_vcpu.h"
 #include "replay/replay_vcpu.h"
 #include "vmm/dirty_memory_digest.h"
 #include "vmm/exit_decoder.h"
@@ -18,7 +19,11 @@
 
 namespace vmrr {
 
-class KvmReplayVcpu : public ReplayVcpu {
+// Breakpoints: the machine's hardware ones where it has enough (arm64),
+// else breakpoint instructions written over the code (riscv64 ebreak),
+// which never show: digests, checkpoints, the trace's own writes and the
+// debugger's reads all see the original bytes.
+class KvmReplayVcpu : public ReplayVcpu, public DebugVcpu {
  public:
   // `counter` must count this thread's guest instructions from 0, with its
   // overflow routed to this thread.  Every write to guest RAM from now on
@@ -50,6 +55,14 @@ class KvmReplayVcpu : public ReplayVcpu {
   std::any SaveState() override;
   void RestoreState(const std::any& state) override;
 
+  bool SetBreakpoints(const std::vector<uint64_t>& pcs) override;
+  bool ReadMemory(uint64_t address, bool physical, uint64_t len, std::string* out) override;
+  std::string TargetDescription(const std::string& annex) override {
+    return machine_.GdbTargetDescription(annex);
+  }
+  std::vector<std::string> Registers() override { return machine_.GdbRegisters(); }
+  uint64_t DebugPc() override { return machine_.Pc(); }
+
   // Bytes of RAM the last SaveState() copied, and pages the last
   // RestoreState() rewrote (for the figures).
   uint64_t last_saved_bytes() const override { return last_snapshot_bytes_; }
@@ -57,6 +70,19 @@ class KvmReplayVcpu : public ReplayVcpu {
 
  private:
   struct State;
+  struct Patch {
+    uint64_t gpa;
+    std::string original;
+    std::string breakpoint;
+  };
+  // Software breakpoints out of memory while `f` runs (it may rewrite RAM:
+  // the originals are read again after).
+  template <typename F>
+  auto WithoutPatches(F f);
+  void RemovePatches();
+  void ApplyPatches();
+  std::any SaveStateWithoutPatches();
+  void RestoreStateWithoutPatches(const std::any& state);
 
   GuestMachine& machine_;
   const ArchExits& exits_;
@@ -67,6 +93,8 @@ class KvmReplayVcpu : public ReplayVcpu {
   KvmSteppableVcpu steppable_;
   std::map<uint32_t, IrqLine> lines_;
   std::map<uint32_t, bool> levels_;
+  std::vector<Patch> patches_;
+  bool patched_ = false;
   uint64_t last_snapshot_bytes_ = 0;
   uint64_t last_restored_pages_ = 0;
 };

@@ -5,17 +5,21 @@
 namespace vmrr {
 
 KvmSteppableVcpu::KvmSteppableVcpu(KvmVcpu& vcpu, GuestCounter& counter, StepMethod method,
-                                   std::function<void(bool)> set_single_step)
+                                   std::function<void(bool)> set_single_step,
+                                   std::function<bool(const kvm_run&)> is_step_exit)
     : vcpu_(vcpu),
       counter_(counter),
       method_(method),
-      set_single_step_(std::move(set_single_step)) {}
+      set_single_step_(std::move(set_single_step)),
+      is_step_exit_(std::move(is_step_exit)) {}
 
 uint64_t KvmSteppableVcpu::Instructions() { return counter_.Read() - overcount_; }
 
 SteppableVcpu::Stop KvmSteppableVcpu::RunOnce() {
   if (!vcpu_.Run()) return Stop::kOverflow;  // the overflow signal
-  return vcpu_.run()->exit_reason == KVM_EXIT_DEBUG ? Stop::kOverflow : Stop::kExit;
+  const kvm_run& run = *vcpu_.run();
+  bool step_done = run.exit_reason == KVM_EXIT_DEBUG && is_step_exit_ && is_step_exit_(run);
+  return step_done ? Stop::kOverflow : Stop::kExit;
 }
 
 SteppableVcpu::Stop KvmSteppableVcpu::RunWithOverflow(uint64_t count) {

@@ -18,8 +18,11 @@ class KvmSteppableVcpu : public SteppableVcpu {
   // `counter` counts this vCPU's guest instructions from 0 and routes its
   // overflow signal to this thread; `set_single_step` turns KVM's
   // single-step on or off (kSingleStep only).
+  // `is_step_exit` tells a KVM_EXIT_DEBUG that ends a single step from one
+  // of a breakpoint (which is an exit the caller handles).
   KvmSteppableVcpu(KvmVcpu& vcpu, GuestCounter& counter, StepMethod method,
-                   std::function<void(bool)> set_single_step);
+                   std::function<void(bool)> set_single_step,
+                   std::function<bool(const kvm_run&)> is_step_exit);
 
   // The counter minus what stepping over-counted (see Step()).
   uint64_t Instructions() override;
@@ -37,6 +40,7 @@ class KvmSteppableVcpu : public SteppableVcpu {
   GuestCounter& counter_;
   StepMethod method_;
   std::function<void(bool)> set_single_step_;
+  std::function<bool(const kvm_run&)> is_step_exit_;
   uint64_t overcount_ = 0;
 };
 

@@ -50,12 +50,14 @@ CounterEvent ParseCounterEvent(const std::string& name, const std::string& path)
 }
 
 // The console: the guest's output so far, echoed to stdout; a restore cuts
-// it back to what it was at the checkpoint.
+// it back to what it was at the checkpoint.  Only bytes past any printed
+// before are echoed: after going back, replaying on prints nothing twice.
 class ConsoleLog : public Checkpointable {
  public:
   void Append(uint8_t byte) {
     text_.push_back(static_cast<char>(byte));
-    if (!echo_) return;
+    if (!echo_ || text_.size() <= printed_) return;
+    printed_ = text_.size();
     std::fputc(byte, stdout);
     if (byte == '\n') std::fflush(stdout);
   }
@@ -66,6 +68,7 @@ class ConsoleLog : public Checkpointable {
 
  private:
   std::string text_;
+  size_t printed_ = 0;
   bool echo_ = true;
 };
 
@@ -317,6 +320,30 @@ void ReplaySession::set_console_echo(bool on) { parts_->console.set_echo(on); }
 std::vector<std::pair<std::string, uint64_t>> ReplaySession::Registers() {
   return parts_->platform.machine->RegisterDump();
 }
+
+DebugVcpu& ReplaySession::debug_vcpu() { return *parts_->vcpu; }
+
+std::unique_ptr<ReplayDebugger> ReplaySession::MakeDebugger(std::function<bool()> interrupted) {
+  return std::make_unique<ReplayDebugger>(*parts_->replayer, *parts_->timeline, *parts_->vcpu,
+                                          std::move(interrupted));
+}
+
+uint64_t ReplaySession::kernel_physical_address() const {
+  return parts_->reader.header().boot().entry();
+}
+
+std::optional<uint64_t> ReplaySession::KernelImageAddress() {
+  return parts_->platform.machine->KernelImageAddress(kernel_physical_address());
+}
+
+std::optional<double> ReplaySession::GuestSeconds() const {
+  if (!parts_->clock) return std::nullopt;
+  const GuestClockConfig& c = parts_->clock->config();
+  uint64_t ticks = parts_->clock->Ticks(parts_->replayer->RecordedInstructions()) - c.base_ticks;
+  return c.timebase_hz ? static_cast<double>(ticks) / static_cast<double>(c.timebase_hz) : 0.0;
+}
+
+const std::string& ReplaySession::trace_path() const { return parts_->options.trace; }
 
 ReplayResult ReplayTrace(const ReplayOptions& options) {
   ReplaySession session(options);

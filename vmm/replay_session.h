@@ -15,6 +15,8 @@
 #include <vector>
 
 #include "proto/trace.pb.h"
+#include "replay/debug_vcpu.h"
+#include "replay/replay_debugger.h"
 #include "replay/replay_timeline.h"
 #include "replay/replayer.h"
 
@@ -73,6 +75,18 @@ class ReplaySession {
   const std::string& console_output() const;
   void set_console_echo(bool on);
   std::vector<std::pair<std::string, uint64_t>> Registers();
+
+  // For a debugger: the replayed vCPU, and run control over this session
+  // (`interrupted` is polled while it runs).
+  DebugVcpu& debug_vcpu();
+  std::unique_ptr<ReplayDebugger> MakeDebugger(std::function<bool()> interrupted);
+  // Where the guest kernel mapped its image (the KASLR'd `_text`), if the
+  // guest is a kernel that has turned its MMU on.
+  std::optional<uint64_t> KernelImageAddress();
+  uint64_t kernel_physical_address() const;
+  // Guest seconds at the current point, when vmrr owns guest time.
+  std::optional<double> GuestSeconds() const;
+  const std::string& trace_path() const;
 
  private:
   struct Parts;

@@ -64,6 +64,24 @@ class Arm64Machine : public GuestMachine {
   }
   std::string ExplainCodeAt(uint64_t pc) override { return machine_.ExplainCodeAt(pc); }
 
+  std::optional<uint64_t> TranslateVirtual(uint64_t va) override {
+    return machine_.TranslateVirtual(va);
+  }
+  std::optional<uint64_t> KernelImageAddress(uint64_t image_pa) override {
+    return machine_.KernelImageAddress(image_pa);
+  }
+  bool SetHardwareBreakpoints(const std::vector<uint64_t>& pcs) override {
+    return machine_.SetHardwareBreakpoints(pcs);
+  }
+  // Hardware breakpoints only (QEMU's max CPU has six).
+  std::string SoftwareBreakpoint(const std::string&) const override { return ""; }
+  void EnableSoftwareBreakpoints(bool) override {}
+  bool IsStepExit(const kvm_run& run) const override { return arm64::Machine::IsStepExit(run); }
+  std::string GdbTargetDescription(const std::string& annex) override {
+    return arm64::Machine::GdbTargetDescription(annex);
+  }
+  std::vector<std::string> GdbRegisters() override { return machine_.GdbRegisters(); }
+
  private:
   arm64::Machine machine_;
 };

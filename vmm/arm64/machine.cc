@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/ioctl.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstddef>
 #include <cstring>
@@ -233,9 +234,9 @@ std::string Machine::ExplainCodeAt(uint64_t pc) {
   GuestMemory& memory = memory_;
   return ExclusiveSequenceNote(pc, [&](uint64_t va) -> std::optional<uint32_t> {
     std::optional<uint64_t> gpa =
-        mmu_on
-            ? TranslateVirtual(va, regs, [&memory](uint64_t a) { return memory.Load<uint64_t>(a); })
-            : std::optional(va);
+        mmu_on ? arm64::TranslateVirtual(va, regs,
+                                         [&memory](uint64_t a) { return memory.Load<uint64_t>(a); })
+               : std::optional(va);
     if (!gpa) return std::nullopt;
     return memory.Load<uint32_t>(*gpa);
   });
@@ -360,8 +361,123 @@ uint64_t Machine::RegistersDigest() {
   return RegsDigest(regs, 33);
 }
 
+void Machine::ApplyGuestDebug() {
+  kvm_guest_debug debug{};
+  if (single_step_) debug.control |= KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP;
+  if (!hardware_breakpoints_.empty()) debug.control |= KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW;
+  for (size_t i = 0; i < hardware_breakpoints_.size(); ++i) {
+    debug.arch.dbg_bvr[i] = hardware_breakpoints_[i];
+    // DBGBCR: enabled, EL1 and EL0 (PMC 0b11), all four bytes (BAS),
+    // an unlinked address match.
+    debug.arch.dbg_bcr[i] = 1 | (3u << 1) | (0xfu << 5);
+  }
+  if (ioctl(vcpus_.at(0).fd(), KVM_SET_GUEST_DEBUG, &debug) < 0) ThrowErrno("KVM_SET_GUEST_DEBUG");
+}
+
 void Machine::SetSingleStep(bool on) {
-  vcpus_.at(0).SetGuestDebug(on ? KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP : 0);
+  single_step_ = on;
+  ApplyGuestDebug();
+}
+
+bool Machine::SetHardwareBreakpoints(const std::vector<uint64_t>& pcs) {
+  int available = vm_.CheckExtension(KVM_CAP_GUEST_DEBUG_HW_BPS);
+  if (pcs.size() > static_cast<size_t>(std::max(available, 0)) ||
+      pcs.size() > KVM_ARM_MAX_DBG_REGS) {
+    return false;
+  }
+  hardware_breakpoints_ = pcs;
+  ApplyGuestDebug();
+  return true;
+}
+
+bool Machine::IsStepExit(const kvm_run& run) {
+  return run.exit_reason == KVM_EXIT_DEBUG && (run.debug.arch.hsr >> 26) == 0x32;
+}
+
+namespace {
+
+Stage1Registers Stage1(const KvmVcpu& vcpu) {
+  return Stage1Registers{vcpu.TryGetOneReg(SysReg(3, 0, 2, 0, 0)).value_or(0),
+                         vcpu.TryGetOneReg(SysReg(3, 0, 2, 0, 1)).value_or(0),
+                         vcpu.TryGetOneReg(SysReg(3, 0, 2, 0, 2)).value_or(0)};
+}
+
+}  // namespace
+
+std::optional<uint64_t> Machine::TranslateVirtual(uint64_t va) {
+  KvmVcpu& vcpu = vcpus_.at(0);
+  std::optional<uint64_t> sctlr = vcpu.TryGetOneReg(SysReg(3, 0, 1, 0, 0));
+  if (!sctlr || (*sctlr & 1) == 0) return va;  // MMU off: addresses are physical
+  GuestMemory& memory = memory_;
+  return arm64::TranslateVirtual(va, Stage1(vcpu),
+                                 [&memory](uint64_t a) { return memory.Load<uint64_t>(a); });
+}
+
+std::optional<uint64_t> Machine::KernelImageAddress(uint64_t image_pa) {
+  // The image's own mapping is in the upper half's top part (the kernel's
+  // VA space: modules, vmalloc and the image), not the linear map below.
+  std::optional<uint64_t> found;
+  GuestMemory& memory = memory_;
+  ForEachUpperMapping(
+      Stage1(vcpus_.at(0)), 0xffff800000000000ull, ~0ull,
+      [&memory](uint64_t a) { return memory.Load<uint64_t>(a); },
+      [&](uint64_t va, uint64_t pa, uint64_t size) {
+        if (image_pa < pa || image_pa - pa >= size) return true;
+        found = va + (image_pa - pa);
+        return false;
+      });
+  return found;
+}
+
+std::string Machine::GdbTargetDescription(const std::string& annex) {
+  if (annex != "target.xml") return "";
+  std::string xml =
+      "<?xml version=\"1.0\"?>\n<!DOCTYPE target SYSTEM \"gdb-target.dtd\">\n<target>\n"
+      "<architecture>aarch64</architecture>\n<feature name=\"org.gnu.gdb.aarch64.core\">\n";
+  for (int i = 0; i < 31; ++i) {
+    xml += "<reg name=\"x" + std::to_string(i) + "\" bitsize=\"64\" type=\"int\"/>\n";
+  }
+  xml +=
+      "<reg name=\"sp\" bitsize=\"64\" type=\"data_ptr\"/>\n"
+      "<reg name=\"pc\" bitsize=\"64\" type=\"code_ptr\"/>\n"
+      "<reg name=\"cpsr\" bitsize=\"32\" type=\"int\"/>\n</feature>\n"
+      "<feature name=\"org.gnu.gdb.aarch64.fpu\">\n"
+      "<vector id=\"v2d\" type=\"uint64\" count=\"2\"/>\n"
+      "<vector id=\"v4s\" type=\"uint32\" count=\"4\"/>\n"
+      "<union id=\"vnd\"><field name=\"d\" type=\"v2d\"/><field name=\"s\" type=\"v4s\"/>"
+      "<field name=\"q\" type=\"uint128\"/></union>\n";
+  for (int i = 0; i < 32; ++i) {
+    xml += "<reg name=\"v" + std::to_string(i) + "\" bitsize=\"128\" type=\"vnd\"/>\n";
+  }
+  xml +=
+      "<reg name=\"fpsr\" bitsize=\"32\" type=\"int\"/>\n"
+      "<reg name=\"fpcr\" bitsize=\"32\" type=\"int\"/>\n</feature>\n</target>\n";
+  return xml;
+}
+
+std::vector<std::string> Machine::GdbRegisters() {
+  KvmVcpu& vcpu = vcpus_.at(0);
+  auto bytes = [&vcpu](uint64_t id, size_t size) {
+    std::vector<uint8_t> raw = vcpu.GetRegisterBytes(id);
+    return std::string(reinterpret_cast<const char*>(raw.data()), size);
+  };
+  std::vector<std::string> regs;
+  for (int i = 0; i < 31; ++i) regs.push_back(bytes(XReg(i), 8));
+  // The stack pointer of the current exception level: SP_EL1 at EL1h.
+  uint64_t pstate = vcpu.GetOneReg(kPstate);
+  bool el1h = (pstate & 0xf) == 0x5;
+  regs.push_back(bytes(el1h ? kSpEl1 : CoreReg(offsetof(kvm_regs, regs.sp)), 8));
+  regs.push_back(bytes(kPc, 8));
+  regs.push_back(bytes(kPstate, 4));
+  for (int i = 0; i < 32; ++i) {
+    uint64_t id = KVM_REG_ARM64 | KVM_REG_SIZE_U128 | KVM_REG_ARM_CORE |
+                  ((offsetof(kvm_regs, fp_regs.vregs) + static_cast<size_t>(i) * 16) / 4);
+    regs.push_back(bytes(id, 16));
+  }
+  for (size_t offset : {offsetof(kvm_regs, fp_regs.fpsr), offsetof(kvm_regs, fp_regs.fpcr)}) {
+    regs.push_back(bytes(KVM_REG_ARM64 | KVM_REG_SIZE_U32 | KVM_REG_ARM_CORE | (offset / 4), 4));
+  }
+  return regs;
 }
 
 }  // namespace vmrr::arm64

@@ -68,7 +68,19 @@ class Machine {
   uint64_t Pc();
   // RegsDigest() of x0..x30, SP_EL1 and PSTATE of vCPU 0.
   uint64_t RegistersDigest();
+  // KVM's single-step and hardware breakpoints share KVM_SET_GUEST_DEBUG:
+  // each keeps the other.  False when the host has fewer breakpoints.
   void SetSingleStep(bool on);
+  bool SetHardwareBreakpoints(const std::vector<uint64_t>& pcs);
+  // A KVM_EXIT_DEBUG from a finished single step (ESR class 0x32), not a
+  // breakpoint.
+  static bool IsStepExit(const kvm_run& run);
+
+  // The debugger's view of vCPU 0.
+  std::optional<uint64_t> TranslateVirtual(uint64_t va);
+  std::optional<uint64_t> KernelImageAddress(uint64_t image_pa);
+  static std::string GdbTargetDescription(const std::string& annex);
+  std::vector<std::string> GdbRegisters();
 
  private:
   // Hides CPU features and firmware services whose results come from the
@@ -80,8 +92,12 @@ class Machine {
   KvmVm vm_;
   GuestMemory memory_;
   std::vector<KvmVcpu> vcpus_;
+  void ApplyGuestDebug();
+
   UniqueFd vgic_;
   std::string time_mechanism_;
+  bool single_step_ = false;
+  std::vector<uint64_t> hardware_breakpoints_;
 };
 
 }  // namespace vmrr::arm64

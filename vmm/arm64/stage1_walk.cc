@@ -43,4 +43,41 @@ std::optional<uint64_t> TranslateVirtual(uint64_t va, const Stage1Registers& reg
   return std::nullopt;
 }
 
+namespace {
+
+void WalkUpper(uint64_t table, int level, uint64_t va_base, uint64_t begin, uint64_t end,
+               const ReadPhysical64& read,
+               const std::function<bool(uint64_t, uint64_t, uint64_t)>& callback, bool* go_on) {
+  unsigned shift = 12 + 9 * static_cast<unsigned>(3 - level);
+  uint64_t size = uint64_t{1} << shift;
+  for (uint64_t i = 0; i < 512 && *go_on; ++i) {
+    uint64_t va = va_base + i * size;
+    if (va + (size - 1) < begin || va >= end) continue;
+    std::optional<uint64_t> desc = read(table + i * 8);
+    if (!desc || (*desc & 1) == 0) continue;
+    bool table_or_page = (*desc & 2) != 0;
+    if (level == 3 || !table_or_page) {
+      if (level == 0 || (level == 3 && !table_or_page)) continue;
+      *go_on = callback(va, *desc & kOutputMask & ~(size - 1), size);
+    } else {
+      WalkUpper(*desc & kOutputMask, level + 1, va, begin, end, read, callback, go_on);
+    }
+  }
+}
+
+}  // namespace
+
+void ForEachUpperMapping(const Stage1Registers& regs, uint64_t va_begin, uint64_t va_end,
+                         const ReadPhysical64& read,
+                         const std::function<bool(uint64_t, uint64_t, uint64_t)>& callback) {
+  uint64_t txsz = (regs.tcr >> 16) & 0x3f;
+  if (((regs.tcr >> 30) & 3) != 2 || txsz < 16 || txsz > 39) return;  // 4 KB granule only
+  uint64_t bits = 64 - txsz;
+  int level = 4 - static_cast<int>((bits - 12 + 8) / 9);
+  // The table at `level` covers 2^bits: the upper range starts at -2^bits.
+  uint64_t base = ~uint64_t{0} << bits;
+  bool go_on = true;
+  WalkUpper(regs.ttbr1 & kOutputMask, level, base, va_begin, va_end, read, callback, &go_on);
+}
+
 }  // namespace vmrr::arm64

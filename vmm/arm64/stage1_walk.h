@@ -22,4 +22,10 @@ using ReadPhysical64 = std::function<std::optional<uint64_t>(uint64_t gpa)>;
 std::optional<uint64_t> TranslateVirtual(uint64_t va, const Stage1Registers& regs,
                                          const ReadPhysical64& read);
 
+// Every block or page mapping of the upper (TTBR1) range in [va_begin,
+// va_end): callback(va, pa, size); stops early when it returns false.
+void ForEachUpperMapping(
+    const Stage1Registers& regs, uint64_t va_begin, uint64_t va_end, const ReadPhysical64& read,
+    const std::function<bool(uint64_t va, uint64_t pa, uint64_t size)>& callback);
+
 }  // namespace vmrr::arm64

@@ -78,5 +78,35 @@ TEST(Stage1WalkTest, ThirtyNineBitAddressesStartAtLevelOne) {
   EXPECT_EQ(TranslateVirtual(va, regs, t.Reader()), 0x41000000u);
 }
 
+TEST(Stage1WalkTest, TheUpperRangesMappingsAreListed) {
+  Tables t;
+  // The kernel image, a 2 MiB block at 0xffff800080000000 -> 0x40200000,
+  // and a 4 KiB page at 0xffff000000001000 (below the searched range).
+  uint64_t image = 0xffff800080000000ull;
+  Stage1Registers regs{0, 0x40001000, kTcr48};
+  t.words[0x40001000 + Index(image, 0) * 8] = 0x40002000 | 3;
+  t.words[0x40002000 + Index(image, 1) * 8] = 0x40003000 | 3;
+  t.words[0x40003000 + Index(image, 2) * 8] = 0x40200000 | 1;  // a block
+  uint64_t low = 0xffff000000001000ull;
+  t.words[0x40001000 + Index(low, 0) * 8] = 0x40005000 | 3;
+  t.words[0x40005000 + Index(low, 1) * 8] = 0x40006000 | 3;
+  t.words[0x40006000 + Index(low, 2) * 8] = 0x40007000 | 3;
+  t.words[0x40007000 + Index(low, 3) * 8] = 0x40008000 | 3;
+  std::vector<std::pair<uint64_t, uint64_t>> found;
+  ForEachUpperMapping(regs, 0xffff800000000000ull, ~0ull, t.Reader(),
+                      [&](uint64_t va, uint64_t pa, uint64_t size) {
+                        found.emplace_back(va, pa);
+                        EXPECT_EQ(size, 2u << 20);
+                        return true;
+                      });
+  EXPECT_EQ(found, (std::vector<std::pair<uint64_t, uint64_t>>{{image, 0x40200000}}));
+  int all = 0;
+  ForEachUpperMapping(regs, 0, ~0ull, t.Reader(), [&](uint64_t, uint64_t, uint64_t) {
+    ++all;
+    return true;
+  });
+  EXPECT_EQ(all, 2);
+}
+
 }  // namespace
 }  // namespace vmrr::arm64

@@ -10,6 +10,7 @@
 #include "base/error.h"
 #include "vmm/cli/args.h"
 #include "vmm/cli/replay_targets.h"
+#include "vmm/gdb_connection.h"
 #include "vmm/replay_session.h"
 
 namespace vmrr {
@@ -227,12 +228,15 @@ int Replay(const std::vector<std::string>& argv) {
       .Flag("verify-checkpoints", true,
             "self-check: replay to the end, then from K checkpoints (last to first) to the end "
             "again; all must end identically")
+      .Flag("gdb", true,
+            "serve gdb's remote protocol on [ADDR:]PORT (loopback unless ADDR) or a device "
+            "path; the replay goes on to the end when gdb detaches")
       .Flag("help", false, "show this help");
   args.Parse(argv, 1);
   if (args.Has("help")) {
     std::cout
         << "usage: vmrr replay TRACE [--skid-margin N] [--to N|@COUNT]... [--verify-checkpoints "
-           "K]\n\n"
+           "K]\n                        [--gdb [ADDR:]PORT]\n\n"
            "Rebuilds the recorded VM from the trace alone and replays it: every recorded\n"
            "value is fed back and every event injected at its exact point, so the guest's\n"
            "console output comes out byte for byte. Each event's point (instruction count,\n"
@@ -244,6 +248,9 @@ int Replay(const std::vector<std::string>& argv) {
            "exits 0. Several --to go to each target in turn; checkpoints are taken as the\n"
            "replay goes (every 0.5 s of replay, the gap doubling every 4), and a target behind\n"
            "is reached from the latest checkpoint before it.\n"
+           "--gdb waits for gdb (target remote) and serves it: breakpoints, write\n"
+           "watchpoints, continue and stepi both ways (reverse-continue, reverse-stepi), memory\n"
+           "by virtual or physical address, `monitor help`; registers and memory are read-only.\n"
            "Exit status: 0 replayed to the trace's end (or, for a cut trace, to its last\n"
            "event), or reached every --to; 3 diverged; 2 not a usable trace or a target past\n"
            "its end; 130 interrupted; 1 internal error.\n\n"
@@ -271,12 +278,17 @@ int Replay(const std::vector<std::string>& argv) {
       throw Error(ErrorKind::kUsage, "--verify-checkpoints and --to do not go together");
     }
   }
-  options.status_line = isatty(STDERR_FILENO) != 0;
+  std::optional<std::string> gdb = args.Value("gdb");
+  if (gdb && (verify || !targets.empty())) {
+    throw Error(ErrorKind::kUsage, "--gdb does not go with --to or --verify-checkpoints");
+  }
+  options.status_line = isatty(STDERR_FILENO) != 0 && !gdb;
   options.echo_console = targets.empty();
-  options.automatic_checkpoints = !targets.empty() || verify.has_value();
+  options.automatic_checkpoints = !targets.empty() || verify.has_value() || gdb.has_value();
   ReplaySession session(options);
   if (!targets.empty()) return GoTo(session, targets);
   if (verify) return VerifyCheckpoints(session, *verify);
+  if (gdb) ServeGdb(session, *gdb);
   while (session.Step(StepConstraints{}).reason != ReplayStop::Reason::kEnd) {
   }
   return Finished(session.result());

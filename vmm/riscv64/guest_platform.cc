@@ -59,6 +59,25 @@ class Riscv64Machine : public GuestMachine {
     return machine_.RegisterDump();
   }
 
+  std::optional<uint64_t> TranslateVirtual(uint64_t va) override {
+    return machine_.TranslateVirtual(va);
+  }
+  std::optional<uint64_t> KernelImageAddress(uint64_t image_pa) override {
+    return machine_.KernelImageAddress(image_pa);
+  }
+  // KVM has no riscv64 hardware breakpoints: software ones (ebreak).
+  bool SetHardwareBreakpoints(const std::vector<uint64_t>& pcs) override { return pcs.empty(); }
+  std::string SoftwareBreakpoint(const std::string& instruction) const override {
+    return riscv64::Machine::SoftwareBreakpoint(instruction);
+  }
+  void EnableSoftwareBreakpoints(bool on) override { machine_.EnableSoftwareBreakpoints(on); }
+  // No single-step on riscv64: every debug exit is an ebreak.
+  bool IsStepExit(const kvm_run&) const override { return false; }
+  std::string GdbTargetDescription(const std::string& annex) override {
+    return riscv64::Machine::GdbTargetDescription(annex);
+  }
+  std::vector<std::string> GdbRegisters() override { return machine_.GdbRegisters(); }
+
  private:
   riscv64::Machine machine_;
 };

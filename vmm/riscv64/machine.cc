@@ -7,11 +7,13 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstddef>
+#include <cstring>
 
 #include "base/error.h"
 #include "replay/execution_point.h"
 #include "vmm/riscv64/isa_string.h"
 #include "vmm/riscv64/layout.h"
+#include "vmm/riscv64/sv_walk.h"
 #include "vmm/vcpu_registers.h"
 
 namespace vmrr::riscv64 {
@@ -297,6 +299,126 @@ std::vector<std::pair<std::string, uint64_t>> Machine::RegisterDump() {
     if (std::optional<uint64_t> v = vcpu.TryGetOneReg(r.id)) out.emplace_back(r.name, *v);
   }
   return out;
+}
+
+namespace {
+
+constexpr uint64_t kSatp = CsrReg(offsetof(kvm_riscv_csr, satp));
+
+// gdb's names of the general registers (its riscv target description).
+constexpr const char* kXNames[32] = {"zero", "ra", "sp",  "gp",  "tp", "t0", "t1", "t2",
+                                     "fp",   "s1", "a0",  "a1",  "a2", "a3", "a4", "a5",
+                                     "a6",   "a7", "s2",  "s3",  "s4", "s5", "s6", "s7",
+                                     "s8",   "s9", "s10", "s11", "t3", "t4", "t5", "t6"};
+constexpr const char* kFNames[32] = {"ft0", "ft1", "ft2",  "ft3",  "ft4", "ft5", "ft6",  "ft7",
+                                     "fs0", "fs1", "fa0",  "fa1",  "fa2", "fa3", "fa4",  "fa5",
+                                     "fa6", "fa7", "fs2",  "fs3",  "fs4", "fs5", "fs6",  "fs7",
+                                     "fs8", "fs9", "fs10", "fs11", "ft8", "ft9", "ft10", "ft11"};
+struct GdbCsr {
+  const char* name;
+  size_t offset;
+};
+constexpr GdbCsr kGdbCsrs[] = {
+    {"sstatus", offsetof(kvm_riscv_csr, sstatus)}, {"sie", offsetof(kvm_riscv_csr, sie)},
+    {"stvec", offsetof(kvm_riscv_csr, stvec)},     {"sscratch", offsetof(kvm_riscv_csr, sscratch)},
+    {"sepc", offsetof(kvm_riscv_csr, sepc)},       {"scause", offsetof(kvm_riscv_csr, scause)},
+    {"stval", offsetof(kvm_riscv_csr, stval)},     {"sip", offsetof(kvm_riscv_csr, sip)},
+    {"satp", offsetof(kvm_riscv_csr, satp)}};
+
+}  // namespace
+
+std::optional<uint64_t> Machine::TranslateVirtual(uint64_t va) {
+  GuestMemory& memory = memory_;
+  return riscv64::TranslateVirtual(va, vcpus_.at(0).TryGetOneReg(kSatp).value_or(0),
+                                   [&memory](uint64_t a) { return memory.Load<uint64_t>(a); });
+}
+
+std::optional<uint64_t> Machine::KernelImageAddress(uint64_t image_pa) {
+  // riscv64 Linux maps its image in the top 2 GiB (KERNEL_LINK_ADDR and up).
+  std::optional<uint64_t> found;
+  GuestMemory& memory = memory_;
+  ForEachMapping(
+      vcpus_.at(0).TryGetOneReg(kSatp).value_or(0), 0xffffffff80000000ull, ~0ull,
+      [&memory](uint64_t a) { return memory.Load<uint64_t>(a); },
+      [&](uint64_t va, uint64_t pa, uint64_t size) {
+        if (image_pa < pa || image_pa - pa >= size) return true;
+        found = va + (image_pa - pa);
+        return false;
+      });
+  return found;
+}
+
+void Machine::EnableSoftwareBreakpoints(bool on) {
+  vcpus_.at(0).SetGuestDebug(on ? KVM_GUESTDBG_ENABLE : 0);
+}
+
+std::string Machine::SoftwareBreakpoint(const std::string& instruction) {
+  if (instruction.size() < 2) return "";
+  // A compressed instruction (low bits not 0b11) is two bytes: c.ebreak.
+  if ((static_cast<uint8_t>(instruction[0]) & 3) != 3) return std::string("\x02\x90", 2);
+  return std::string("\x73\x00\x10\x00", 4);  // ebreak
+}
+
+std::string Machine::GdbTargetDescription(const std::string& annex) {
+  if (annex != "target.xml") return "";
+  std::string xml =
+      "<?xml version=\"1.0\"?>\n<!DOCTYPE target SYSTEM \"gdb-target.dtd\">\n<target>\n"
+      "<architecture>riscv:rv64</architecture>\n<feature name=\"org.gnu.gdb.riscv.cpu\">\n";
+  for (const char* name : kXNames) {
+    xml += std::string("<reg name=\"") + name + "\" bitsize=\"64\" type=\"int\"/>\n";
+  }
+  xml += "<reg name=\"pc\" bitsize=\"64\" type=\"code_ptr\"/>\n</feature>\n";
+  xml += "<feature name=\"org.gnu.gdb.riscv.fpu\">\n";
+  for (const char* name : kFNames) {
+    xml += std::string("<reg name=\"") + name + "\" bitsize=\"64\" type=\"ieee_double\"/>\n";
+  }
+  xml +=
+      "<reg name=\"fflags\" bitsize=\"32\" type=\"int\"/>\n"
+      "<reg name=\"frm\" bitsize=\"32\" type=\"int\"/>\n"
+      "<reg name=\"fcsr\" bitsize=\"32\" type=\"int\"/>\n</feature>\n"
+      "<feature name=\"org.gnu.gdb.riscv.csr\">\n";
+  for (const GdbCsr& csr : kGdbCsrs) {
+    xml += std::string("<reg name=\"") + csr.name + "\" bitsize=\"64\" type=\"int\"/>\n";
+  }
+  xml +=
+      "</feature>\n<feature name=\"org.gnu.gdb.riscv.virtual\">\n"
+      "<reg name=\"priv\" bitsize=\"64\" type=\"int\"/>\n</feature>\n</target>\n";
+  return xml;
+}
+
+std::vector<std::string> Machine::GdbRegisters() {
+  KvmVcpu& vcpu = vcpus_.at(0);
+  auto u64 = [](uint64_t v) { return std::string(reinterpret_cast<const char*>(&v), 8); };
+  auto u32 = [](uint64_t v) {
+    auto w = static_cast<uint32_t>(v);
+    return std::string(reinterpret_cast<const char*>(&w), 4);
+  };
+  std::vector<std::string> regs;
+  regs.push_back(u64(0));  // x0
+  for (size_t i = 1; i < 32; ++i)
+    regs.push_back(u64(vcpu.GetOneReg(CoreReg(i * sizeof(uint64_t)))));
+  regs.push_back(u64(vcpu.GetOneReg(kPc)));
+  for (size_t i = 0; i < 32; ++i) {
+    uint64_t id = kRegU64 | KVM_REG_RISCV_FP_D | (KVM_REG_RISCV_FP_D_REG(f[0]) + i);
+    regs.push_back(u64(vcpu.TryGetOneReg(id).value_or(0)));
+  }
+  uint64_t fcsr_id =
+      KVM_REG_RISCV | KVM_REG_SIZE_U32 | KVM_REG_RISCV_FP_D | KVM_REG_RISCV_FP_D_REG(fcsr);
+  std::vector<uint8_t> raw(4, 0);
+  try {
+    raw = vcpu.GetRegisterBytes(fcsr_id);
+  } catch (const Error&) {
+    // No floating point: zeros.
+  }
+  uint32_t fcsr = 0;
+  std::memcpy(&fcsr, raw.data(), 4);
+  regs.push_back(u32(fcsr & 0x1f));
+  regs.push_back(u32((fcsr >> 5) & 7));
+  regs.push_back(u32(fcsr));
+  for (const GdbCsr& csr : kGdbCsrs)
+    regs.push_back(u64(vcpu.TryGetOneReg(CsrReg(csr.offset)).value_or(0)));
+  regs.push_back(u64(vcpu.GetOneReg(CoreReg(offsetof(kvm_riscv_core, mode)))));
+  return regs;
 }
 
 uint64_t Machine::Pc() { return vcpus_.at(0).GetOneReg(kPc); }

@@ -63,6 +63,15 @@ class Machine {
   // supervisor CSRs.
   std::vector<std::pair<std::string, uint64_t>> RegisterDump();
 
+  // The debugger's view of hart 0.
+  std::optional<uint64_t> TranslateVirtual(uint64_t va);
+  std::optional<uint64_t> KernelImageAddress(uint64_t image_pa);
+  // ebreak (c.ebreak over a compressed instruction) exits to the VMM.
+  void EnableSoftwareBreakpoints(bool on);
+  static std::string SoftwareBreakpoint(const std::string& instruction);
+  static std::string GdbTargetDescription(const std::string& annex);
+  std::vector<std::string> GdbRegisters();
+
   uint64_t Pc();
   // RegsDigest() of x1..x31 and the privilege mode of hart 0.
   uint64_t RegistersDigest();
