@@ -82,14 +82,23 @@ ReplayDebugger::Stop ReplayDebugger::RunForward(std::optional<Position> limit) {
   RefreshWatches();
   if (replayer_.finished()) return Ended();
   if (AtBreakpoint()) {
-    // The guest stands on a breakpoint: one instruction without any first.
-    if (limit && where() >= *limit) return Stop{Stop::Kind::kStep, 0};
-    if (!StepOnce()) return Ended();
+    // The guest stands on a breakpoint: one instruction without any first
+    // (a step may only finish an exit held at a checkpoint: on to the next
+    // position).
+    const Position start = where();
+    while (where() == start) {
+      if (limit && where() >= *limit) return Stop{Stop::Kind::kStep, 0};
+      if (!StepOnce()) return Ended();
+    }
     if (std::optional<size_t> w = ChangedWatch()) {
       RefreshWatches();
       return Stop{Stop::Kind::kWatchpoint, watches_[*w].address};
     }
   }
+  if (limit && where() >= *limit) return Stop{Stop::Kind::kStep, 0};
+  // Already at the limit's count: its exiting instructions are stepped below
+  // (a run to the count would go back to its first point).
+  const bool at_limit_count = limit && where().count == limit->count;
   StepConstraints c;
   if (limit) c.instructions = limit->count;
   bool interrupted = false;
@@ -105,7 +114,7 @@ ReplayDebugger::Stop ReplayDebugger::RunForward(std::optional<Position> limit) {
     if (!changed) last_check = position();
     return changed.has_value();
   };
-  for (;;) {
+  while (!at_limit_count) {
     std::vector<uint64_t> pcs(breakpoints_.begin(), breakpoints_.end());
     vcpu_.SetBreakpoints(pcs);
     ReplayStop r = timeline_.Step(c);
@@ -130,7 +139,16 @@ ReplayDebugger::Stop ReplayDebugger::RunForward(std::optional<Position> limit) {
   // there, one at a time, up to the limit.
   while (where() < *limit) {
     if (AtBreakpoint()) return Stop{Stop::Kind::kBreakpoint, vcpu_.DebugPc()};
-    if (!StepOnce()) return Ended();
+    // With the breakpoints set: an interrupt the step takes first stops at a
+    // breakpoint on its vector.
+    std::vector<uint64_t> pcs(breakpoints_.begin(), breakpoints_.end());
+    vcpu_.SetBreakpoints(pcs);
+    ReplayStop r = timeline_.Step(StepConstraints::OneInstruction());
+    vcpu_.SetBreakpoints({});
+    if (r.reason == ReplayStop::Reason::kEnd) return Ended();
+    if (r.reason == ReplayStop::Reason::kBreakpoint) {
+      return Stop{Stop::Kind::kBreakpoint, vcpu_.DebugPc()};
+    }
     if (std::optional<size_t> w = ChangedWatch()) {
       RefreshWatches();
       return Stop{Stop::Kind::kWatchpoint, watches_[*w].address};

@@ -22,6 +22,10 @@ namespace vmrr {
 
 namespace {
 
+// monitor kaslr looks this far ahead, in steps of this many instructions.
+constexpr uint64_t kKaslrProbeStep = 2'000'000;
+constexpr uint64_t kKaslrProbeLimit = 2'000'000'000;
+
 std::string Hex(uint64_t v) {
   char buf[24];
   std::snprintf(buf, sizeof(buf), "%#llx", static_cast<unsigned long long>(v));
@@ -133,12 +137,28 @@ std::string GdbMonitor(ReplaySession& session, ReplayDebugger& debugger, gdb::Se
     out << RenderEvents(session.trace_path(), first, at + 5) << "(next: event "
         << session.next_event_index() << ")";
   } else if (verb == "kaslr") {
-    if (std::optional<uint64_t> va = session.KernelImageAddress()) {
-      out << "kernel image (_text) at " << Hex(*va) << ", physical "
+    std::optional<uint64_t> va = session.KernelImageAddress();
+    if (!va) {
+      // Not mapped yet (at the start, say): find where the kernel maps its
+      // image further on, then seek back here.  Seeks change nothing the
+      // guest sees; symbols are needed before the first breakpoint.
+      const ReplayDebugger::Position here = debugger.where();
+      for (uint64_t c = here.count + kKaslrProbeStep; !va && c <= here.count + kKaslrProbeLimit;
+           c += kKaslrProbeStep) {
+        if (debugger.GoTo(StepConstraints::ToInstructions(c)).kind !=
+            ReplayDebugger::Stop::Kind::kStep) {
+          break;
+        }
+        va = session.KernelImageAddress();
+      }
+      debugger.GoTo(here);
+    }
+    if (va) {
+      out << "kernel image at " << Hex(*va) << ", physical "
           << Hex(session.kernel_physical_address());
     } else {
-      out << "the kernel has not mapped its image (yet): physical "
-          << Hex(session.kernel_physical_address());
+      out << "the kernel maps no image in its first " << kKaslrProbeLimit
+          << " instructions from here: physical " << Hex(session.kernel_physical_address());
     }
   } else if (verb == "phys") {
     if (arg == "on" || arg == "off") server.set_physical(arg == "on");
@@ -149,7 +169,8 @@ std::string GdbMonitor(ReplaySession& session, ReplayDebugger& debugger, gdb::Se
            "  goto N|@COUNT     seek to event N or instruction COUNT (from a checkpoint)\n"
            "  checkpoint        take a checkpoint here; checkpoints: list them\n"
            "  events [N]        the trace's events around N (default: the next one)\n"
-           "  kaslr             where the kernel mapped its image (for symbol-file -o)\n"
+           "  kaslr             the virtual address of the kernel's image (its first byte:\n"
+           "                    symbol-file -o it minus _text on arm64, _start on riscv64)\n"
            "  phys on|off       read memory by physical or virtual address";
   }
   return out.str();
@@ -168,7 +189,18 @@ void ServeGdb(ReplaySession& session, const std::string& where) {
     int one = 1;
     setsockopt(connection.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
   } else {
+    // A virtio serial port reads as ended (POLLHUP) until its host side is
+    // connected: wait for gdb there.
     std::fprintf(stderr, "vmrr: serving gdb on %s\n", where.c_str());
+    for (;;) {
+      pollfd p{listener.get(), POLLIN, 0};
+      if (poll(&p, 1, -1) < 0) {
+        if (errno == EINTR) continue;
+        ThrowErrno("poll " + where);
+      }
+      if (!(p.revents & POLLHUP)) break;  // (POLLIN comes with it: reads return 0)
+      usleep(100'000);
+    }
     connection = std::move(listener);
   }
   const int fd = connection.get();

@@ -170,7 +170,16 @@ VcpuStop KvmReplayVcpu::Run() {
   counter_.Enable();
   bool exited = machine_.vcpu().Run();
   counter_.Disable();
-  return exited ? LastExit() : VcpuStop{};
+  if (!exited) return VcpuStop{};
+  UncountBreakpoint(Stop::kExit);
+  return LastExit();
+}
+
+SteppableVcpu::Stop KvmReplayVcpu::UncountBreakpoint(Stop stop) {
+  if (stop == Stop::kExit && patched_ && machine_.vcpu().run()->exit_reason == KVM_EXIT_DEBUG) {
+    steppable_.Uncount(1);
+  }
+  return stop;
 }
 
 VcpuStop KvmReplayVcpu::LastExit() { return DecodeExit(exits_, *machine_.vcpu().run()); }

@@ -28,6 +28,8 @@ class KvmSteppableVcpu : public SteppableVcpu {
   uint64_t Instructions() override;
   // From now on Instructions() counts on from `count` (a restored checkpoint).
   void SetInstructions(uint64_t count) { overcount_ = counter_.Read() - count; }
+  // The counter counted `n` instructions that did not retire.
+  void Uncount(uint64_t n) { overcount_ += n; }
   Stop RunWithOverflow(uint64_t count) override;
   Stop Step() override;
 

@@ -38,7 +38,7 @@ class Riscv64Machine : public GuestMachine {
   }
   uint64_t Pc() override { return machine_.Pc(); }
   uint64_t RegistersDigest() override { return machine_.RegistersDigest(); }
-  // KVM_SET_GUEST_DEBUG with SINGLESTEP fails with EINVAL on riscv64.
+  // KVM/riscv accepts KVM_GUESTDBG_SINGLESTEP and ignores it (no per-instruction exits).
   bool has_single_step() const override { return false; }
   void SetSingleStep(bool) override {}
   CounterEvent default_counter() const override { return CounterEvent::kInstructions; }
