@@ -85,7 +85,7 @@ void TraceWriter::Append(const proto::Event& event) {
   pending_ += bytes;
   ++pending_count_;
   ++events_;
-  if (pending_.size() >= kChunkBytes) Flush();
+  if (pending_.size() >= kChunkBytes || pending_count_ >= kMaxChunkEvents) Flush();
 }
 
 void TraceWriter::MaybeFlush() {

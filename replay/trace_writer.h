@@ -20,6 +20,8 @@ inline constexpr uint32_t kTraceFormatVersion = 2;
 class TraceWriter {
  public:
   static constexpr size_t kChunkBytes = 256 * 1024;
+  // Readers refuse chunks of more events (TraceReader).
+  static constexpr uint32_t kMaxChunkEvents = 1 << 16;
   static constexpr std::chrono::milliseconds kMaxFlushDelay{1000};
   static constexpr size_t kBootPieceBytes = 8 << 20;
   static uint32_t BootRecords(size_t len) {

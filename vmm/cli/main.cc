@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "base/error.h"
+#include "base/printable.h"
+#include "replay/proto_log.h"
 #include "replay/trace_inspection.h"
 #include "vmm/cli/args.h"
 #include "vmm/cli/replay_command.h"
@@ -251,6 +253,8 @@ void SetUpLogging() {
   spdlog::set_pattern("vmrr [%l] %v");
   const char* level = std::getenv("VMRR_LOG");
   spdlog::set_level(level != nullptr ? spdlog::level::from_str(level) : spdlog::level::warn);
+  // Not raw "[libprotobuf ...]" lines on stderr: readers name parse errors.
+  RouteProtobufLog([](const std::string& line) { spdlog::debug("protobuf: {}", line); });
 }
 
 int Main(int argc, char** argv) {
@@ -281,10 +285,11 @@ int main(int argc, char** argv) {
   try {
     return vmrr::Main(argc, argv);
   } catch (const vmrr::Error& e) {
-    std::fprintf(stderr, "vmrr: %s\n", e.what());
+    // One line, whatever a file put into it.
+    std::fprintf(stderr, "vmrr: %s\n", vmrr::Printable(e.what()).c_str());
     return vmrr::ExitCodeFor(e.kind());
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "vmrr: internal error: %s\n", e.what());
+    std::fprintf(stderr, "vmrr: internal error: %s\n", vmrr::Printable(e.what()).c_str());
     return 1;
   }
 }
