@@ -31,6 +31,8 @@ class TraceWriter {
   // Creates (or truncates) `path` and writes the header; the magic and
   // format version are filled in.  Throws Error(kInput) when it cannot.
   TraceWriter(const std::string& path, proto::TraceHeader header);
+  // The same into `fd`, a file opened for writing (named `path` in errors).
+  TraceWriter(UniqueFd fd, const std::string& path, proto::TraceHeader header);
 
   // Guest RAM at the start, [gpa, gpa + len): written right after the
   // header, before any event, in compressed pieces (BootRecords() of them;

@@ -22,6 +22,7 @@
 #include "vmm/guest_runner.h"
 #include "vmm/kvm_host_probe.h"
 #include "vmm/record_session.h"
+#include "vmm/trace_output.h"
 
 namespace vmrr {
 namespace {
@@ -114,6 +115,7 @@ int Record(const std::vector<std::string>& argv) {
     if (std::string(spec.name) != "dump-dtb") args.Flag(spec.name, spec.takes_value, spec.help);
   }
   args.Flag("output", true, "the trace file (-o; default: KERNEL-DATE-TIME.vmrr here)")
+      .Flag("force", false, "replace an existing -o file (when the recording ends)")
       .Flag("persist", false, "let the guest's disk writes reach the --disk image")
       .Flag("max-instructions", true, "end the recording after about this many guest instructions")
       .Flag("until-fail", true, "record up to N runs; keep the first whose guest fails")
@@ -124,7 +126,7 @@ int Record(const std::vector<std::string>& argv) {
   args.Parse(ExpandShortOutput(argv));
   if (args.Has("help")) {
     std::cout
-        << "usage: vmrr record --kernel Image [run flags] [-o FILE] [--persist]\n"
+        << "usage: vmrr record --kernel Image [run flags] [-o FILE [--force]] [--persist]\n"
            "                   [--max-instructions N] [--until-fail N] [--input FILE]\n\n"
            "Runs a guest like `vmrr run` and records every input that crosses the VM boundary\n"
            "(MMIO reads, device writes to guest memory, interrupts, console input, hypercalls)\n"
@@ -147,6 +149,8 @@ int Record(const std::vector<std::string>& argv) {
   for (const auto& [name, value] : args.Given()) {
     if (name == "output") {
       options.output = value;
+    } else if (name == "force") {
+      options.force = true;
     } else if (name == "persist") {
       options.persist = true;
     } else if (name == "max-instructions") {
@@ -196,6 +200,7 @@ int Record(const std::vector<std::string>& argv) {
   std::string final_path = options.output.empty()
                                ? DefaultTraceName(options.run.kernel, std::time(nullptr))
                                : options.output;
+  CheckTraceOutput(final_path, RecordInputFiles(options), options.force);
   for (uint64_t i = 1; i <= runs; ++i) {
     options.output = final_path + ".run" + std::to_string(i);
     RecordResult r = RecordGuest(options);
