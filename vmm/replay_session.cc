@@ -2,7 +2,6 @@
 
 #include <signal.h>
 #include <spdlog/spdlog.h>
-#include <sys/utsname.h>
 
 #include <atomic>
 #include <chrono>
@@ -19,7 +18,6 @@
 #include "vmm/dirty_memory_digest.h"
 #include "vmm/guest_platform.h"
 #include "vmm/kvm_replay_vcpu.h"
-#include "vmm/probe_guest.h"
 #include "vmm/trace_limits.h"
 
 namespace vmrr {
@@ -132,15 +130,7 @@ void ReplaySession::Parts::Build() {
   const proto::TraceHeader& header = reader.header();
   // Every header value in its range before the first KVM call.
   ValidateTrace(reader, ThisHostLimits());
-  std::string arch = ProbeArch();
-  if (header.arch() != arch) {
-    utsname host{};
-    std::string machine = uname(&host) == 0 ? host.machine : "another architecture";
-    throw Error(
-        ErrorKind::kInput,
-        path + " was recorded on " + header.arch() + "; this host is " +
-            (arch.empty() ? machine + " (vmrr replays on arm64 and riscv64 KVM hosts)" : arch));
-  }
+  CheckThisHostReplays(path, header.arch());
   if (reader.boot_regions().empty()) {
     throw Error(ErrorKind::kInput, path + " holds no guest memory to start from");
   }

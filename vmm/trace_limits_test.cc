@@ -1,9 +1,12 @@
 #include "vmm/trace_limits.h"
 
 #include <gtest/gtest.h>
+#include <sys/utsname.h>
 
+#include "base/error.h"
 #include "vmm/arm64/layout.h"
 #include "vmm/guest_platform.h"
+#include "vmm/probe_guest.h"
 #include "vmm/riscv64/layout.h"
 #include "vmm/run_options.h"
 
@@ -30,6 +33,31 @@ TEST(TraceLimits, ArchFactsAgreeWithTheMachines) {
 
 TEST(TraceLimits, RecordAndReplayAgreeOnTheMachine) {
   EXPECT_EQ(RunOptions{}.mem_bytes % kGuestMemGranule, 0u);
+}
+
+// Issue 19 item 9: on x86 it said "this host is neither".
+TEST(TraceLimits, AnotherHostIsNamed) {
+  utsname u{};
+  ASSERT_EQ(uname(&u), 0);
+  std::string machine = u.machine;
+  std::string arch = ProbeArch();
+  for (const char* trace_arch : {"arm64", "riscv64"}) {
+    if (arch == trace_arch) {
+      EXPECT_NO_THROW(CheckThisHostReplays("t.vmrr", trace_arch));
+      continue;
+    }
+    try {
+      CheckThisHostReplays("t.vmrr", trace_arch);
+      FAIL() << trace_arch;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::kInput);
+      std::string want =
+          "t.vmrr was recorded on " + std::string(trace_arch) + "; this host is " +
+          (arch.empty() ? machine + " (vmrr replays on arm64 and riscv64 KVM hosts)" : arch);
+      EXPECT_EQ(std::string(e.what()), want);
+      EXPECT_EQ(std::string(e.what()).find("neither"), std::string::npos);
+    }
+  }
 }
 
 TEST(TraceLimits, ThisHostHasSomeRam) {
