@@ -75,8 +75,10 @@ std::string RenderInspectionHuman(const proto::TraceInspection& t) {
   out << Printable(t.path()) << ": vmrr trace format " << h.format_version() << ", "
       << Printable(h.arch()) << ", recorded by vmrr " << Printable(h.vmrr_version()) << ", "
       << t.file_bytes() << " bytes\n";
-  out << "  vm          " << (h.vm().mem_bytes() >> 20) << " MiB, " << h.vm().cpus()
-      << " vCPU, append \"" << Printable(h.vm().append()) << "\", seed " << h.vm().seed() << "\n";
+  out << "  vm          " << (h.vm().mem_bytes() >> 20) << " MiB, " << h.vm().cpus() << " vCPU, "
+      << (h.vm().cmdline().empty() ? "append \"" + Printable(h.vm().append())
+                                   : "cmdline \"" + Printable(h.vm().cmdline()))
+      << "\", seed " << h.vm().seed() << "\n";
   if (!h.host().chosen_event().empty()) {
     out << "  host        " << Printable(h.host().kernel()) << ", counter "
         << Printable(h.host().chosen_event()) << "\n";

@@ -112,6 +112,27 @@ TEST(TraceInspection, HeaderStringsAreEscaped) {
   EXPECT_NE(human.find("careful\\e[31m"), std::string::npos) << human;
 }
 
+TEST(TraceInspection, ACmdlineIsShownInsteadOfAppend) {
+  std::string path = ::testing::TempDir() + "/cmdline.vmrr";
+  {
+    proto::TraceHeader header;
+    header.set_arch("riscv64");
+    header.set_counter_event("instructions");
+    header.mutable_vm()->set_mem_bytes(512 << 20);
+    header.mutable_vm()->set_cpus(1);
+    header.mutable_vm()->set_cmdline("arg1 arg2");
+    header.mutable_boot()->set_entry(0x80000000);
+    header.mutable_boot()->set_dtb(0x80000000);
+    header.mutable_boot()->set_region_records(1);
+    TraceWriter writer(path, header);
+    std::string ram(4096, 'k');
+    writer.WriteBootRegion(0x80000000, reinterpret_cast<const uint8_t*>(ram.data()), ram.size());
+  }
+  std::string human = RenderInspectionHuman(InspectTrace(path));
+  EXPECT_NE(human.find("1 vCPU, cmdline \"arg1 arg2\", seed"), std::string::npos) << human;
+  EXPECT_EQ(human.find("append"), std::string::npos) << human;
+}
+
 TEST(TraceInspection, ATraceReplayWouldRefuseIsRefused) {
   std::string path = ::testing::TempDir() + "/cpus.vmrr";
   {

@@ -114,6 +114,7 @@ void ValidateHeader(const Checker& c, const proto::TraceHeader& h, const HostLim
                               : "vmrr runs 1 to " + std::to_string(kMaxGuestCpus) + " vCPUs");
   }
   c.String("vm.append", vm.append());
+  c.String("vm.cmdline", vm.cmdline());
   for (const auto& [name, digest] :
        {std::pair<const char*, const std::string&>{"vm.kernel_sha256", vm.kernel_sha256()},
         {"vm.initrd_sha256", vm.initrd_sha256()},

@@ -261,6 +261,8 @@ TEST(TraceValidation, EveryHeaderField) {
        "vm.mem_bytes = 68157440"},
       {"append", [](Trace& t) { t.header.mutable_vm()->set_append(std::string(5000, 'a')); },
        "vm.append = 5000 bytes"},
+      {"cmdline", [](Trace& t) { t.header.mutable_vm()->set_cmdline(std::string(4097, 'c')); },
+       "vm.cmdline = 4097 bytes (at most 4096)"},
       {"kernel_sha256", [](Trace& t) { t.header.mutable_vm()->set_kernel_sha256("short"); },
        "vm.kernel_sha256 = 5 bytes (a SHA-256: 0 or 32 bytes)"},
       {"initrd_sha256", [](Trace& t) { t.header.mutable_vm()->set_initrd_sha256("x"); },

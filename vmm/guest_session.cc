@@ -53,7 +53,7 @@ std::unique_ptr<TestDevice> MakeTestDevice(IrqLine irq) {
 
 ChosenConfig MakeChosen(const RunOptions& options, const BootLayout& layout) {
   ChosenConfig chosen;
-  chosen.bootargs = "console=ttyS0 " + options.append;
+  chosen.bootargs = options.cmdline ? *options.cmdline : "console=ttyS0 " + options.append;
   if (layout.initrd_end > layout.initrd) {
     chosen.initrd_start = layout.initrd;
     chosen.initrd_end = layout.initrd_end;

@@ -42,7 +42,8 @@ StandardDevices AddStandardDevices(const RunOptions& options, GuestMemory& memor
 // The test device with host randomness and the host's steady clock.
 std::unique_ptr<TestDevice> MakeTestDevice(IrqLine irq);
 
-// bootargs ("console=ttyS0 " + --append), the initrd range and fixed seeds.
+// bootargs ("console=ttyS0 " + --append, or --cmdline as it is), the
+// initrd range and fixed seeds.
 ChosenConfig MakeChosen(const RunOptions& options, const BootLayout& layout);
 
 // Copies kernel, initrd and device tree into RAM (and writes --dump-dtb).

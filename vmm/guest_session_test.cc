@@ -18,6 +18,12 @@ TEST(GuestSession, ChosenFromOptionsAndLayout) {
   BootLayout layout{kRam, kRam + 100, kRam + 0x3e00000, kRam + 0x3000000, kRam + 0x3001000};
   ChosenConfig chosen = MakeChosen(options, layout);
   EXPECT_EQ(chosen.bootargs, "console=ttyS0 vmrr.workload=io");
+  // Issue 19 item 11: --cmdline is the whole of it.
+  RunOptions verbatim;
+  verbatim.cmdline = "arg1  arg2";
+  EXPECT_EQ(MakeChosen(verbatim, layout).bootargs, "arg1  arg2");
+  verbatim.cmdline = "";
+  EXPECT_EQ(MakeChosen(verbatim, layout).bootargs, "");
   EXPECT_EQ(chosen.initrd_start.value(), kRam + 0x3000000);
   EXPECT_EQ(chosen.initrd_end.value(), kRam + 0x3001000);
   EXPECT_EQ(chosen.rng_seed, DefaultRngSeed());

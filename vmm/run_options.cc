@@ -77,7 +77,8 @@ const std::vector<FlagSpec>& RunFlagSpecs() {
       {"kernel", true, "the guest kernel: an uncompressed arm64/riscv64 Linux Image (required)"},
       {"initrd", true, "an initramfs for the guest"},
       {"disk", true, "FILE[,ro]: a raw disk image as virtio-blk; ,ro makes it read-only"},
-      {"append", true, "extra kernel command line arguments"},
+      {"append", true, "extra kernel command line arguments (after console=ttyS0)"},
+      {"cmdline", true, "the guest's whole command line, verbatim (instead of --append)"},
       {"mem", true, "guest memory, e.g. 512M or 2G (default 1G)"},
       {"cpus", true, "number of vCPUs (only 1 is supported)"},
       {"dump-dtb", true, "also write the generated device tree to FILE"},
@@ -102,6 +103,8 @@ RunOptions MakeRunOptions(const std::vector<std::pair<std::string, std::string>>
       options.disk = ParseDiskOption(value);
     } else if (name == "append") {
       options.append = value;
+    } else if (name == "cmdline") {
+      options.cmdline = value;
     } else if (name == "mem") {
       options.mem_bytes = ParseMemorySize(value);
     } else if (name == "cpus") {
@@ -129,6 +132,10 @@ RunOptions MakeRunOptions(const std::vector<std::pair<std::string, std::string>>
       }
       options.seed = std::stoull(value);
     }
+  }
+  if (options.cmdline && !options.append.empty()) {
+    throw Error(ErrorKind::kUsage,
+                "--cmdline is the whole command line, --append adds to vmrr's: give one of them");
   }
   if (!have_kernel || options.kernel.empty()) {
     throw Error(ErrorKind::kUsage, "--kernel is required");

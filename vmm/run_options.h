@@ -23,6 +23,8 @@ struct RunOptions {
   // Varies the guest's boot entropy; none: the fixed default.
   std::optional<uint64_t> seed;
   std::string append;
+  // --cmdline: the guest's whole command line, verbatim (no console=ttyS0).
+  std::optional<std::string> cmdline;
   uint64_t mem_bytes = uint64_t{1} << 30;
   int cpus = 1;
   std::optional<std::string> dump_dtb;

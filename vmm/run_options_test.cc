@@ -77,5 +77,41 @@ TEST(RunOptions, CpusAndTimeout) {
             ErrorKind::kUsage);
 }
 
+// The error line of MakeRunOptions, "" when it accepted the flags.
+std::string MessageOf(const std::vector<std::pair<std::string, std::string>>& flags) {
+  try {
+    MakeRunOptions(flags);
+    return "";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kUsage) << e.what();
+    return e.what();
+  }
+}
+
+// Issue 19 item 9: the messages say the real limits.
+TEST(RunOptions, FlagLimitsAreSaid) {
+  std::string kernel = TempFile("Image3", 100);
+  EXPECT_EQ(MessageOf({{"kernel", kernel}, {"cpus", "99999"}}),
+            "--cpus '99999': vmrr runs 1 vCPU (replay runs one)");
+  EXPECT_EQ(MessageOf({{"kernel", kernel}, {"cpus", "0"}}),
+            "--cpus '0': vmrr runs 1 vCPU (replay runs one)");
+  EXPECT_EQ(MessageOf({{"kernel", kernel}, {"timeout", "9999999999"}}),
+            "--timeout '9999999999': want 1 to 1000000000 seconds");
+  EXPECT_EQ(MessageOf({{"kernel", kernel}, {"timeout", "99999999999999999999999"}}),
+            "--timeout '99999999999999999999999': want 1 to 1000000000 seconds");
+  EXPECT_EQ(MakeRunOptions({{"kernel", kernel}, {"timeout", "1000000000"}}).timeout_seconds,
+            1000000000u);
+}
+
+// Issue 19 item 11.
+TEST(RunOptions, CmdlineIsVerbatimAndNotWithAppend) {
+  std::string kernel = TempFile("Image4", 100);
+  RunOptions options = MakeRunOptions({{"kernel", kernel}, {"cmdline", "a  b=c"}});
+  EXPECT_EQ(options.cmdline.value(), "a  b=c");
+  EXPECT_FALSE(MakeRunOptions({{"kernel", kernel}}).cmdline.has_value());
+  EXPECT_EQ(MessageOf({{"kernel", kernel}, {"cmdline", "x"}, {"append", "y"}}),
+            "--cmdline is the whole command line, --append adds to vmrr's: give one of them");
+}
+
 }  // namespace
 }  // namespace vmrr
