@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <fstream>
 #include <functional>
+#include <sstream>
 
 #include "base/error.h"
 
@@ -101,6 +102,24 @@ TEST(RunOptions, FlagLimitsAreSaid) {
             "--timeout '99999999999999999999999': want 1 to 1000000000 seconds");
   EXPECT_EQ(MakeRunOptions({{"kernel", kernel}, {"timeout", "1000000000"}}).timeout_seconds,
             1000000000u);
+}
+
+// Issue 19 item 14: the README said "RAM at 2 GiB" (meaning its address)
+// and was read as its size; the default is 1 GiB, said in three places.
+TEST(RunOptions, TheDefaultRamIsWhatTheReadmeAndHelpSay) {
+  EXPECT_EQ(RunOptions{}.mem_bytes, uint64_t{1} << 30);
+  std::ifstream in("README.md");
+  ASSERT_TRUE(in) << "README.md is a data dependency";
+  std::ostringstream readme;
+  readme << in.rdbuf();
+  EXPECT_NE(readme.str().find("1 GiB of RAM unless `--mem`"), std::string::npos);
+  EXPECT_EQ(readme.str().find("RAM at 2 GiB"), std::string::npos);
+  bool said = false;
+  for (const FlagSpec& spec : RunFlagSpecs()) {
+    if (std::string(spec.name) == "mem")
+      said = std::string(spec.help).find("(default 1G)") != std::string::npos;
+  }
+  EXPECT_TRUE(said);
 }
 
 // Issue 19 item 11.
