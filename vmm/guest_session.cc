@@ -10,6 +10,7 @@
 #include "devices/overlay_block_backend.h"
 #include "devices/virtio_blk.h"
 #include "vmm/boot_files.h"
+#include "vmm/elf_kernel.h"
 
 namespace vmrr {
 
@@ -18,6 +19,19 @@ BootFiles ReadBootFiles(const RunOptions& options) {
   files.kernel = ReadBootFile("kernel", options.kernel);
   if (options.initrd) files.initrd = ReadBootFile("initrd", *options.initrd);
   return files;
+}
+
+std::optional<BootLayout> PlanElfBoot(const RunOptions& options, BootFiles& files,
+                                      uint16_t elf_machine, const std::string& arch,
+                                      uint64_t ram_base) {
+  if (!IsElf(files.kernel)) return std::nullopt;
+  ElfKernel elf = FlattenElfKernel(files.kernel, elf_machine, arch, ram_base,
+                                   options.mem_bytes - kDtbMaxSize, options.kernel);
+  files.kernel = std::move(elf.image);
+  BootLayout layout = PlanBoot(elf.load_address - ram_base, files.kernel.size(), ram_base,
+                               options.mem_bytes, files.initrd.size());
+  layout.entry = elf.entry;
+  return layout;
 }
 
 StandardDevices AddStandardDevices(const RunOptions& options, GuestMemory& memory, MmioBus& bus,

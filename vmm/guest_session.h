@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "devices/mmio_bus.h"
@@ -26,6 +28,15 @@ struct BootFiles {
   std::vector<uint8_t> initrd;  // empty without --initrd
 };
 BootFiles ReadBootFiles(const RunOptions& options);
+
+// An ELF executable as the kernel (vmm/elf_kernel.h) for `elf_machine`:
+// its segments' flat image replaces files.kernel, placed at their lowest
+// address, the vCPU starting at its entry, the initrd and device tree as
+// for an Image.  nullopt when the kernel is not an ELF file.  Throws
+// Error(kInput) for one that cannot be loaded.
+std::optional<BootLayout> PlanElfBoot(const RunOptions& options, BootFiles& files,
+                                      uint16_t elf_machine, const std::string& arch,
+                                      uint64_t ram_base);
 
 struct StandardDevices {
   std::unique_ptr<Uart16550> uart;

@@ -208,7 +208,7 @@ void RecordSession::Parts::Build() {
   }
   BootImage boot = platform.board->PlanBoot(run, files, devices);
   LoadGuest(run, machine.memory(), boot.layout, files, boot.dtb);
-  machine.SetBootRegisters(boot.layout.kernel, boot.layout.dtb);
+  machine.SetBootRegisters(boot.layout.entry, boot.layout.dtb);
 
   output.emplace(TraceOutput::Create(
       options.output.empty() ? DefaultTraceName(run.kernel, std::time(nullptr)) : options.output,

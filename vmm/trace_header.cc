@@ -85,7 +85,7 @@ proto::TraceHeader MakeHeader(const RunOptions& run, GuestMachine& machine, cons
   host->set_kvm_present(true);
   host->set_chosen_event(CounterEventName(counter));
   proto::BootState* state = header.mutable_boot();
-  state->set_entry(boot.layout.kernel);
+  state->set_entry(boot.layout.entry);
   state->set_dtb(boot.layout.dtb);
   uint32_t records = TraceWriter::BootRecords(files.kernel.size()) +
                      TraceWriter::BootRecords(files.initrd.size()) +
