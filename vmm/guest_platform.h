@@ -153,7 +153,7 @@ class Board {
   virtual GuestDevices AddDevices(const RunOptions& options, MmioBus& bus, Console& console,
                                   const LineFactory& line) = 0;
   // Parses the kernel, places it, the initrd and the device tree in RAM
-  // (an ELF kernel's flat image replaces files.kernel: PlanElfBoot).
+  // (an ELF kernel's flat image replaces files.kernel: PlanBareMetalBoot).
   virtual BootImage PlanBoot(const RunOptions& options, BootFiles& files,
                              const GuestDevices& devices) = 0;
 };

@@ -21,14 +21,17 @@ BootFiles ReadBootFiles(const RunOptions& options) {
   return files;
 }
 
-std::optional<BootLayout> PlanElfBoot(const RunOptions& options, BootFiles& files,
-                                      uint16_t elf_machine, const std::string& arch,
-                                      uint64_t ram_base) {
+std::optional<BootLayout> PlanBareMetalBoot(const RunOptions& options, BootFiles& files,
+                                            const BareMetalBoot& arch) {
+  if (options.kernel_raw) {
+    return PlanBoot(arch.raw_offset, files.kernel.size(), arch.ram_base, options.mem_bytes,
+                    files.initrd.size());
+  }
   if (!IsElf(files.kernel)) return std::nullopt;
-  ElfKernel elf = FlattenElfKernel(files.kernel, elf_machine, arch, ram_base,
+  ElfKernel elf = FlattenElfKernel(files.kernel, arch.elf_machine, arch.arch, arch.ram_base,
                                    options.mem_bytes - kDtbMaxSize, options.kernel);
   files.kernel = std::move(elf.image);
-  BootLayout layout = PlanBoot(elf.load_address - ram_base, files.kernel.size(), ram_base,
+  BootLayout layout = PlanBoot(elf.load_address - arch.ram_base, files.kernel.size(), arch.ram_base,
                                options.mem_bytes, files.initrd.size());
   layout.entry = elf.entry;
   return layout;

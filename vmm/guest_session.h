@@ -29,14 +29,22 @@ struct BootFiles {
 };
 BootFiles ReadBootFiles(const RunOptions& options);
 
-// An ELF executable as the kernel (vmm/elf_kernel.h) for `elf_machine`:
-// its segments' flat image replaces files.kernel, placed at their lowest
-// address, the vCPU starting at its entry, the initrd and device tree as
-// for an Image.  nullopt when the kernel is not an ELF file.  Throws
-// Error(kInput) for one that cannot be loaded.
-std::optional<BootLayout> PlanElfBoot(const RunOptions& options, BootFiles& files,
-                                      uint16_t elf_machine, const std::string& arch,
-                                      uint64_t ram_base);
+// Where an architecture loads kernels that are not Linux Images.
+struct BareMetalBoot {
+  uint16_t elf_machine;  // EM_*: ELF files for this architecture
+  const char* arch;
+  uint64_t ram_base;
+  uint64_t raw_offset;  // --kernel-raw: loaded and started at ram_base + raw_offset
+};
+
+// A bare-metal kernel: with --kernel-raw the file as it is, at
+// ram_base + raw_offset; else an ELF executable (vmm/elf_kernel.h), its
+// segments' flat image replacing files.kernel at their lowest address,
+// started at its entry.  The initrd and device tree as for an Image.
+// nullopt for anything else (a Linux Image, for the arch to parse).
+// Throws Error(kInput) for an ELF file that cannot be loaded.
+std::optional<BootLayout> PlanBareMetalBoot(const RunOptions& options, BootFiles& files,
+                                            const BareMetalBoot& arch);
 
 struct StandardDevices {
   std::unique_ptr<Uart16550> uart;

@@ -124,6 +124,8 @@ std::vector<uint8_t> OneSegmentElf(uint16_t machine, uint64_t paddr, uint64_t en
   return b;
 }
 
+const BareMetalBoot kArm64{kElfMachineAarch64, "arm64", kRam, 0x80000};
+
 TEST(GuestSession, AnElfKernelIsLoadedBySegmentsAndStartsAtItsEntry) {
   RunOptions options;
   options.mem_bytes = 256 << 20;
@@ -131,7 +133,7 @@ TEST(GuestSession, AnElfKernelIsLoadedBySegmentsAndStartsAtItsEntry) {
   BootFiles files;
   files.kernel = OneSegmentElf(kElfMachineAarch64, kRam + 0x80000, kRam + 0x80010, {1, 2, 3}, 64);
   files.initrd.assign(100, 'i');
-  std::optional<BootLayout> layout = PlanElfBoot(options, files, kElfMachineAarch64, "arm64", kRam);
+  std::optional<BootLayout> layout = PlanBareMetalBoot(options, files, kArm64);
   ASSERT_TRUE(layout.has_value());
   EXPECT_EQ(layout->kernel, kRam + 0x80000);
   EXPECT_EQ(layout->entry, kRam + 0x80010);
@@ -146,17 +148,33 @@ TEST(GuestSession, AnElfKernelIsLoadedBySegmentsAndStartsAtItsEntry) {
   // Not ELF: the arch parses it as an Image.
   BootFiles image;
   image.kernel.assign(4096, 0);
-  EXPECT_FALSE(PlanElfBoot(options, image, kElfMachineAarch64, "arm64", kRam).has_value());
+  EXPECT_FALSE(PlanBareMetalBoot(options, image, kArm64).has_value());
   EXPECT_EQ(image.kernel.size(), 4096u);
 
   // The other architecture's program, or one in the device tree's room.
   BootFiles riscv;
   riscv.kernel = OneSegmentElf(kElfMachineRiscv, kRam, kRam, {1}, 1);
-  EXPECT_THROW(PlanElfBoot(options, riscv, kElfMachineAarch64, "arm64", kRam), Error);
+  EXPECT_THROW(PlanBareMetalBoot(options, riscv, kArm64), Error);
   BootFiles high;
   high.kernel = OneSegmentElf(kElfMachineAarch64, kRam + (256 << 20) - 4096,
                               kRam + (256 << 20) - 4096, {1}, 1);
-  EXPECT_THROW(PlanElfBoot(options, high, kElfMachineAarch64, "arm64", kRam), Error);
+  EXPECT_THROW(PlanBareMetalBoot(options, high, kArm64), Error);
+}
+
+// --kernel-raw: the file as it is, even one that looks like ELF.
+TEST(GuestSession, ARawKernelGoesWhereQemuVirtPutsIt) {
+  RunOptions options;
+  options.mem_bytes = 256 << 20;
+  options.kernel_raw = true;
+  BootFiles files;
+  files.kernel = OneSegmentElf(kElfMachineRiscv, 0, 0, {1}, 1);
+  const std::vector<uint8_t> file = files.kernel;
+  std::optional<BootLayout> layout = PlanBareMetalBoot(options, files, kArm64);
+  ASSERT_TRUE(layout.has_value());
+  EXPECT_EQ(layout->kernel, kRam + 0x80000);
+  EXPECT_EQ(layout->entry, kRam + 0x80000);
+  EXPECT_EQ(layout->kernel_end, kRam + 0x80000 + file.size());
+  EXPECT_EQ(files.kernel, file);
 }
 
 }  // namespace

@@ -74,7 +74,12 @@ DiskOption ParseDiskOption(const std::string& text) {
 
 const std::vector<FlagSpec>& RunFlagSpecs() {
   static const std::vector<FlagSpec> specs = {
-      {"kernel", true, "the guest kernel: an uncompressed arm64/riscv64 Linux Image (required)"},
+      {"kernel", true,
+       "the guest kernel: an uncompressed arm64/riscv64 Linux Image or a bare-metal ELF "
+       "executable (required)"},
+      {"kernel-raw", false,
+       "the kernel is a plain binary: loaded and started at RAM + 0x80000 (arm64) or "
+       "RAM + 0x200000 (riscv64)"},
       {"initrd", true, "an initramfs for the guest"},
       {"disk", true, "FILE[,ro]: a raw disk image as virtio-blk; ,ro makes it read-only"},
       {"append", true, "extra kernel command line arguments (after console=ttyS0)"},
@@ -101,6 +106,8 @@ RunOptions MakeRunOptions(const std::vector<std::pair<std::string, std::string>>
       options.initrd = value;
     } else if (name == "disk") {
       options.disk = ParseDiskOption(value);
+    } else if (name == "kernel-raw") {
+      options.kernel_raw = true;
     } else if (name == "append") {
       options.append = value;
     } else if (name == "cmdline") {

@@ -122,6 +122,13 @@ TEST(RunOptions, TheDefaultRamIsWhatTheReadmeAndHelpSay) {
   EXPECT_TRUE(said);
 }
 
+// Issue 19 item 10.
+TEST(RunOptions, KernelRaw) {
+  std::string kernel = TempFile("raw.bin", 100);
+  EXPECT_FALSE(MakeRunOptions({{"kernel", kernel}}).kernel_raw);
+  EXPECT_TRUE(MakeRunOptions({{"kernel", kernel}, {"kernel-raw", ""}}).kernel_raw);
+}
+
 // Issue 19 item 11.
 TEST(RunOptions, CmdlineIsVerbatimAndNotWithAppend) {
   std::string kernel = TempFile("Image4", 100);

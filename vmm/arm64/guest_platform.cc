@@ -114,7 +114,7 @@ class Arm64Board : public Board {
     using namespace arm64;
     BootImage boot;
     if (std::optional<BootLayout> elf =
-            PlanElfBoot(options, files, kElfMachineAarch64, "arm64", kRamBase)) {
+            PlanBareMetalBoot(options, files, {kElfMachineAarch64, "arm64", kRamBase, 0x80000})) {
       boot.layout = *elf;
     } else {
       KernelImage image = ParseKernelImage(files.kernel, options.kernel);

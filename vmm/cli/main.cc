@@ -69,15 +69,16 @@ int Run(const std::vector<std::string>& argv) {
   args.Flag("help", false, "show this help");
   args.Parse(argv);
   if (args.Has("help")) {
-    std::cout << "usage: vmrr run --kernel Image [--initrd FILE] [--disk FILE[,ro]]\n"
-                 "                [--append ARGS | --cmdline STRING]\n"
-                 "                [--mem 1G] [--cpus 1] [--dump-dtb FILE] [--timeout S]\n\n"
-                 "Boots an unmodified arm64 or riscv64 Linux Image on KVM, with the guest console\n"
-                 "on stdin/stdout (on a terminal, Ctrl-A x stops the guest).\n"
-                 "Exit status: 0 the guest powered off; 2 bad input; 3 the guest reset (reboot,\n"
-                 "or a panic with panic=-1); 4 the guest crashed; 5 --timeout; 130 interrupted;\n"
-                 "1 an internal error.\n\n"
-              << args.Help();
+    std::cout
+        << "usage: vmrr run --kernel Image [--kernel-raw] [--initrd FILE] [--disk FILE[,ro]]\n"
+           "                [--append ARGS | --cmdline STRING]\n"
+           "                [--mem 1G] [--cpus 1] [--dump-dtb FILE] [--timeout S]\n\n"
+           "Boots an unmodified arm64 or riscv64 Linux Image on KVM, with the guest console\n"
+           "on stdin/stdout (on a terminal, Ctrl-A x stops the guest).\n"
+           "Exit status: 0 the guest powered off; 2 bad input; 3 the guest reset (reboot,\n"
+           "or a panic with panic=-1); 4 the guest crashed; 5 --timeout; 130 interrupted;\n"
+           "1 an internal error.\n\n"
+        << args.Help();
     return 0;
   }
   RunOptions options = MakeRunOptions(args.Given());

@@ -121,7 +121,7 @@ class Riscv64Board : public Board {
     using namespace riscv64;
     BootImage boot;
     if (std::optional<BootLayout> elf =
-            PlanElfBoot(options, files, kElfMachineRiscv, "riscv64", kRamBase)) {
+            PlanBareMetalBoot(options, files, {kElfMachineRiscv, "riscv64", kRamBase, 0x200000})) {
       boot.layout = *elf;
     } else {
       KernelImage image = ParseKernelImage(files.kernel, options.kernel);
