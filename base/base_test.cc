@@ -8,6 +8,7 @@
 #include "base/error.h"
 #include "base/le_bytes.h"
 #include "base/mapping.h"
+#include "base/printable.h"
 #include "base/unique_fd.h"
 
 namespace vmrr {
@@ -85,6 +86,29 @@ TEST(LeBytes, Loads) {
   const uint8_t b[8] = {0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x88};
   EXPECT_EQ(LoadLe32(b), 0x04030201u);
   EXPECT_EQ(LoadLe64(b), 0x8807060504030201ull);
+}
+
+}  // namespace
+}  // namespace vmrr
+
+namespace vmrr {
+namespace {
+
+TEST(Printable, EscapesWhatATerminalWouldObey) {
+  EXPECT_EQ(Printable("arm64"), "arm64");
+  EXPECT_EQ(Printable("a\nb\tc\rd"), "a\\nb\\tc\\rd");
+  EXPECT_EQ(Printable("\x1b[31mred"), "\\e[31mred");
+  EXPECT_EQ(Printable(std::string("nul\0bel\a", 8)), "nul\\x00bel\\x07");
+  EXPECT_EQ(Printable("del\x7f"), "del\\x7f");
+  EXPECT_EQ(Printable("back\\slash"), "back\\\\slash");
+  // U+009B (CSI) in UTF-8; U+00E9 stays.
+  EXPECT_EQ(Printable("\xc2\x9b"
+                      "2J caf\xc3\xa9"),
+            "\\u009b2J caf\xc3\xa9");
+}
+
+TEST(Printable, LinesKeepTheirNewlines) {
+  EXPECT_EQ(PrintableLines("one\x1b\ntwo\n"), "one\\e\ntwo\n");
 }
 
 }  // namespace

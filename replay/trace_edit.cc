@@ -17,9 +17,10 @@ namespace {
 int MoveInterrupt(const std::string& in, const std::string& out) {
   TraceReader reader(in);
   TraceWriter writer(out, reader.header());
-  for (const TraceReader::BootRegion& region : reader.boot_regions()) {
-    writer.WriteBootRegion(region.gpa, reinterpret_cast<const uint8_t*>(region.data.data()),
-                           region.data.size());
+  for (size_t i = 0; i < reader.boot_regions().size(); ++i) {
+    std::string data = reader.ReadBootRegion(i);
+    writer.WriteBootRegion(reader.boot_regions()[i].gpa,
+                           reinterpret_cast<const uint8_t*>(data.data()), data.size());
   }
   proto::Event event;
   long edited = -1;

@@ -7,7 +7,9 @@
 #include <sstream>
 
 #include "base/error.h"
+#include "base/printable.h"
 #include "replay/trace_reader.h"
+#include "replay/trace_validation.h"
 
 namespace vmrr {
 
@@ -26,11 +28,14 @@ proto::TraceInspection InspectTrace(const std::string& path) {
   struct stat st{};
   if (stat(path.c_str(), &st) == 0) out.set_file_bytes(st.st_size);
   TraceReader reader(path);
+  // What replay would refuse as corrupt is not a complete trace here either.
+  ValidateTrace(reader);
+  ValidatedEvents events(reader);
   *out.mutable_header() = reader.header();
   std::map<std::string, proto::EventKindStats> kinds;
   std::map<uint64_t, uint64_t> per_second;
   proto::Event event;
-  while (reader.Next(&event)) {
+  while (events.Next(&event)) {
     if (out.events() == 0) out.set_first_instruction(event.at().instructions());
     out.set_last_instruction(event.at().instructions());
     out.set_events(out.events() + 1);
@@ -67,12 +72,16 @@ static std::string HexBytes(const std::string& bytes) {
 std::string RenderInspectionHuman(const proto::TraceInspection& t) {
   std::ostringstream out;
   const proto::TraceHeader& h = t.header();
-  out << t.path() << ": vmrr trace format " << h.format_version() << ", " << h.arch()
-      << ", recorded by vmrr " << h.vmrr_version() << ", " << t.file_bytes() << " bytes\n";
-  out << "  vm          " << (h.vm().mem_bytes() >> 20) << " MiB, " << h.vm().cpus()
-      << " vCPU, append \"" << h.vm().append() << "\", seed " << h.vm().seed() << "\n";
+  out << Printable(t.path()) << ": vmrr trace format " << h.format_version() << ", "
+      << Printable(h.arch()) << ", recorded by vmrr " << Printable(h.vmrr_version()) << ", "
+      << t.file_bytes() << " bytes\n";
+  out << "  vm          " << (h.vm().mem_bytes() >> 20) << " MiB, " << h.vm().cpus() << " vCPU, "
+      << (h.vm().cmdline().empty() ? "append \"" + Printable(h.vm().append())
+                                   : "cmdline \"" + Printable(h.vm().cmdline()))
+      << "\", seed " << h.vm().seed() << "\n";
   if (!h.host().chosen_event().empty()) {
-    out << "  host        " << h.host().kernel() << ", counter " << h.host().chosen_event() << "\n";
+    out << "  host        " << Printable(h.host().kernel()) << ", counter "
+        << Printable(h.host().chosen_event()) << "\n";
   }
   if (h.has_boot()) {
     out << "  boot        entry " << std::hex << "0x" << h.boot().entry() << ", device tree 0x"
@@ -80,14 +89,16 @@ std::string RenderInspectionHuman(const proto::TraceInspection& t) {
         << " memory records, kernel sha256 " << HexBytes(h.vm().kernel_sha256()) << "\n";
   }
   out << "  mode        " << (h.best_effort() ? "best-effort" : "deterministic") << "\n";
-  for (const std::string& w : h.warnings()) out << "    " << w << "\n";
+  for (const std::string& w : h.warnings()) out << "    " << Printable(w) << "\n";
   out << "  ending      "
-      << (t.complete() ? "complete: " + t.end_reason() : std::string("cut (no end record)"))
+      << (t.complete() ? "complete: " + Printable(t.end_reason())
+                       : std::string("cut (no end record)"))
       << "\n";
   out << "  events      " << t.events() << " from instruction " << t.first_instruction() << " to "
       << t.last_instruction() << " over " << t.host_ms() / 1000.0 << " s of host time\n";
   for (const auto& k : t.kinds()) {
-    out << "    " << k.kind() << ": " << k.count() << " events, " << k.bytes() << " bytes\n";
+    out << "    " << Printable(k.kind()) << ": " << k.count() << " events, " << k.bytes()
+        << " bytes\n";
   }
   out << "  timeline    (host second: events)";
   for (const auto& s : t.timeline()) out << " " << s.second() << ":" << s.events();

@@ -83,7 +83,8 @@ TEST(Trace, RoundTrip) {
   EXPECT_EQ(reader.header().vm().mem_bytes(), 1u << 30);
   ASSERT_EQ(reader.boot_regions().size(), 1u);
   EXPECT_EQ(reader.boot_regions()[0].gpa, 0x80000000u);
-  EXPECT_EQ(reader.boot_regions()[0].data, BootBytes());
+  EXPECT_EQ(reader.boot_regions()[0].bytes, BootBytes().size());
+  EXPECT_EQ(reader.ReadBootRegion(0), BootBytes());
   std::vector<proto::Event> events = ReadEvents(reader);
   ASSERT_EQ(events.size(), 25u);
   for (int i = 0; i < 25; ++i) {
@@ -151,9 +152,9 @@ TEST(Trace, LargeBootRegionsComeBackInPieces) {
   TraceReader reader(path);
   ASSERT_EQ(reader.boot_regions().size(), 3u);
   std::string joined;
-  for (const auto& region : reader.boot_regions()) {
-    EXPECT_EQ(region.gpa, 0x1000 + joined.size());
-    joined += region.data;
+  for (size_t i = 0; i < reader.boot_regions().size(); ++i) {
+    EXPECT_EQ(reader.boot_regions()[i].gpa, 0x1000 + joined.size());
+    joined += reader.ReadBootRegion(i);
   }
   EXPECT_EQ(joined, big);
 }

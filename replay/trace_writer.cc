@@ -25,12 +25,28 @@ void AppendVarint(std::string& out, uint64_t v) {
 
 }  // namespace
 
-TraceWriter::TraceWriter(const std::string& path, proto::TraceHeader header)
-    : path_(path), start_(std::chrono::steady_clock::now()), last_flush_(start_) {
-  fd_ = UniqueFd(open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-  if (!fd_.valid()) {
+namespace {
+
+UniqueFd CreateTrace(const std::string& path) {
+  UniqueFd fd(open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (!fd.valid()) {
     throw Error(ErrorKind::kInput, "cannot create trace " + path + ": " + std::strerror(errno));
   }
+  return fd;
+}
+
+}  // namespace
+
+TraceWriter::TraceWriter(const std::string& path, proto::TraceHeader header)
+    : TraceWriter(CreateTrace(path), path, std::move(header)) {}
+
+TraceWriter::TraceWriter(UniqueFd fd, const std::string& path, proto::TraceHeader header)
+    : fd_(std::move(fd)),
+      path_(path),
+      start_(std::chrono::steady_clock::now()),
+      last_flush_(start_) {
+  if (!fd_.valid())
+    throw Error(ErrorKind::kInternal, "TraceWriter for " + path + " without a file");
   header.set_magic(kTraceMagic);
   header.set_format_version(kTraceFormatVersion);
   proto::TraceRecord record;
@@ -85,7 +101,7 @@ void TraceWriter::Append(const proto::Event& event) {
   pending_ += bytes;
   ++pending_count_;
   ++events_;
-  if (pending_.size() >= kChunkBytes) Flush();
+  if (pending_.size() >= kChunkBytes || pending_count_ >= kMaxChunkEvents) Flush();
 }
 
 void TraceWriter::MaybeFlush() {

@@ -20,6 +20,8 @@ inline constexpr uint32_t kTraceFormatVersion = 2;
 class TraceWriter {
  public:
   static constexpr size_t kChunkBytes = 256 * 1024;
+  // Readers refuse chunks of more events (TraceReader).
+  static constexpr uint32_t kMaxChunkEvents = 1 << 16;
   static constexpr std::chrono::milliseconds kMaxFlushDelay{1000};
   static constexpr size_t kBootPieceBytes = 8 << 20;
   static uint32_t BootRecords(size_t len) {
@@ -29,6 +31,8 @@ class TraceWriter {
   // Creates (or truncates) `path` and writes the header; the magic and
   // format version are filled in.  Throws Error(kInput) when it cannot.
   TraceWriter(const std::string& path, proto::TraceHeader header);
+  // The same into `fd`, a file opened for writing (named `path` in errors).
+  TraceWriter(UniqueFd fd, const std::string& path, proto::TraceHeader header);
 
   // Guest RAM at the start, [gpa, gpa + len): written right after the
   // header, before any event, in compressed pieces (BootRecords() of them;

@@ -21,6 +21,7 @@ BootLayout PlanBoot(uint64_t text_offset, uint64_t image_size, uint64_t ram_base
   }
   BootLayout layout;
   layout.kernel = ram_base + text_offset;
+  layout.entry = layout.kernel;
   layout.kernel_end = layout.kernel + image_size;
   layout.dtb = ram_base + ram_size - kDtbMaxSize;
   uint64_t free_start = AlignUp(layout.kernel_end, kAlign2M);

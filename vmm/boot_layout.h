@@ -8,11 +8,12 @@
 namespace vmrr {
 
 struct BootLayout {
-  uint64_t kernel = 0;  // load address (entry point)
+  uint64_t kernel = 0;  // load address
   uint64_t kernel_end = 0;
   uint64_t dtb = 0;
   uint64_t initrd = 0;  // 0 when there is none
   uint64_t initrd_end = 0;
+  uint64_t entry = 0;  // where the vCPU starts: `kernel`, or an ELF file's entry
 };
 
 // Throws Error(kInput) naming the sizes when RAM is too small for them.

@@ -25,6 +25,7 @@ TEST(BootLayout, KernelDtbAndInitrdDoNotOverlap) {
 TEST(BootLayout, TextOffsetIsHonoured) {
   BootLayout l = PlanBoot(0x80000, 8 << 20, kRamBase, 256 << 20, 0);
   EXPECT_EQ(l.kernel, kRamBase + 0x80000);
+  EXPECT_EQ(l.entry, l.kernel);  // an Image starts where it is loaded
   EXPECT_EQ(l.initrd, 0u);
 }
 

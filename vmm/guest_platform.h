@@ -152,8 +152,9 @@ class Board {
   virtual uint64_t uart_base() const = 0;
   virtual GuestDevices AddDevices(const RunOptions& options, MmioBus& bus, Console& console,
                                   const LineFactory& line) = 0;
-  // Parses the kernel, places it, the initrd and the device tree in RAM.
-  virtual BootImage PlanBoot(const RunOptions& options, const BootFiles& files,
+  // Parses the kernel, places it, the initrd and the device tree in RAM
+  // (an ELF kernel's flat image replaces files.kernel: PlanBareMetalBoot).
+  virtual BootImage PlanBoot(const RunOptions& options, BootFiles& files,
                              const GuestDevices& devices) = 0;
 };
 

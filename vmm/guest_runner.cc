@@ -18,7 +18,7 @@ RunOutcome RunGuest(const RunOptions& options) {
       options, bus, console, [&machine](uint32_t id) { return machine.Line(id); });
   BootImage boot = platform.board->PlanBoot(options, files, devices);
   LoadGuest(options, machine.memory(), boot.layout, files, boot.dtb);
-  machine.SetBootRegisters(boot.layout.kernel, boot.layout.dtb);
+  machine.SetBootRegisters(boot.layout.entry, boot.layout.dtb);
   TestDevice* test = devices.test_device;
   ArchExits& exits = *platform.exits;
   return RunWithConsole(

@@ -10,6 +10,7 @@
 #include "devices/overlay_block_backend.h"
 #include "devices/virtio_blk.h"
 #include "vmm/boot_files.h"
+#include "vmm/elf_kernel.h"
 
 namespace vmrr {
 
@@ -18,6 +19,22 @@ BootFiles ReadBootFiles(const RunOptions& options) {
   files.kernel = ReadBootFile("kernel", options.kernel);
   if (options.initrd) files.initrd = ReadBootFile("initrd", *options.initrd);
   return files;
+}
+
+std::optional<BootLayout> PlanBareMetalBoot(const RunOptions& options, BootFiles& files,
+                                            const BareMetalBoot& arch) {
+  if (options.kernel_raw) {
+    return PlanBoot(arch.raw_offset, files.kernel.size(), arch.ram_base, options.mem_bytes,
+                    files.initrd.size());
+  }
+  if (!IsElf(files.kernel)) return std::nullopt;
+  ElfKernel elf = FlattenElfKernel(files.kernel, arch.elf_machine, arch.arch, arch.ram_base,
+                                   options.mem_bytes - kDtbMaxSize, options.kernel);
+  files.kernel = std::move(elf.image);
+  BootLayout layout = PlanBoot(elf.load_address - arch.ram_base, files.kernel.size(), arch.ram_base,
+                               options.mem_bytes, files.initrd.size());
+  layout.entry = elf.entry;
+  return layout;
 }
 
 StandardDevices AddStandardDevices(const RunOptions& options, GuestMemory& memory, MmioBus& bus,
@@ -53,7 +70,7 @@ std::unique_ptr<TestDevice> MakeTestDevice(IrqLine irq) {
 
 ChosenConfig MakeChosen(const RunOptions& options, const BootLayout& layout) {
   ChosenConfig chosen;
-  chosen.bootargs = "console=ttyS0 " + options.append;
+  chosen.bootargs = options.cmdline ? *options.cmdline : "console=ttyS0 " + options.append;
   if (layout.initrd_end > layout.initrd) {
     chosen.initrd_start = layout.initrd;
     chosen.initrd_end = layout.initrd_end;

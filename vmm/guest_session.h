@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "devices/mmio_bus.h"
@@ -27,6 +29,23 @@ struct BootFiles {
 };
 BootFiles ReadBootFiles(const RunOptions& options);
 
+// Where an architecture loads kernels that are not Linux Images.
+struct BareMetalBoot {
+  uint16_t elf_machine;  // EM_*: ELF files for this architecture
+  const char* arch;
+  uint64_t ram_base;
+  uint64_t raw_offset;  // --kernel-raw: loaded and started at ram_base + raw_offset
+};
+
+// A bare-metal kernel: with --kernel-raw the file as it is, at
+// ram_base + raw_offset; else an ELF executable (vmm/elf_kernel.h), its
+// segments' flat image replacing files.kernel at their lowest address,
+// started at its entry.  The initrd and device tree as for an Image.
+// nullopt for anything else (a Linux Image, for the arch to parse).
+// Throws Error(kInput) for an ELF file that cannot be loaded.
+std::optional<BootLayout> PlanBareMetalBoot(const RunOptions& options, BootFiles& files,
+                                            const BareMetalBoot& arch);
+
 struct StandardDevices {
   std::unique_ptr<Uart16550> uart;
   std::unique_ptr<VirtioMmio> disk;  // null without --disk
@@ -42,7 +61,8 @@ StandardDevices AddStandardDevices(const RunOptions& options, GuestMemory& memor
 // The test device with host randomness and the host's steady clock.
 std::unique_ptr<TestDevice> MakeTestDevice(IrqLine irq);
 
-// bootargs ("console=ttyS0 " + --append), the initrd range and fixed seeds.
+// bootargs ("console=ttyS0 " + --append, or --cmdline as it is), the
+// initrd range and fixed seeds.
 ChosenConfig MakeChosen(const RunOptions& options, const BootLayout& layout);
 
 // Copies kernel, initrd and device tree into RAM (and writes --dump-dtb).

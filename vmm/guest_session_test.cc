@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "base/error.h"
+#include "vmm/elf_kernel.h"
 
 namespace vmrr {
 namespace {
@@ -18,6 +19,12 @@ TEST(GuestSession, ChosenFromOptionsAndLayout) {
   BootLayout layout{kRam, kRam + 100, kRam + 0x3e00000, kRam + 0x3000000, kRam + 0x3001000};
   ChosenConfig chosen = MakeChosen(options, layout);
   EXPECT_EQ(chosen.bootargs, "console=ttyS0 vmrr.workload=io");
+  // Issue 19 item 11: --cmdline is the whole of it.
+  RunOptions verbatim;
+  verbatim.cmdline = "arg1  arg2";
+  EXPECT_EQ(MakeChosen(verbatim, layout).bootargs, "arg1  arg2");
+  verbatim.cmdline = "";
+  EXPECT_EQ(MakeChosen(verbatim, layout).bootargs, "");
   EXPECT_EQ(chosen.initrd_start.value(), kRam + 0x3000000);
   EXPECT_EQ(chosen.initrd_end.value(), kRam + 0x3001000);
   EXPECT_EQ(chosen.rng_seed, DefaultRngSeed());
@@ -91,6 +98,83 @@ TEST(GuestSession, StandardDevicesRegisterUartAndDisk) {
   EXPECT_EQ(out, 'Z');
   close(fds[0]);
   close(fds[1]);
+}
+
+// Issue 19 item 10: a bare-metal ELF program as --kernel.
+std::vector<uint8_t> OneSegmentElf(uint16_t machine, uint64_t paddr, uint64_t entry,
+                                   const std::vector<uint8_t>& data, uint64_t memsz) {
+  std::vector<uint8_t> b(64 + 56, 0);
+  auto put = [&b](size_t at, uint64_t v, int bytes) {
+    for (int i = 0; i < bytes; ++i) b[at + i] = static_cast<uint8_t>(v >> (8 * i));
+  };
+  b[0] = 0x7f, b[1] = 'E', b[2] = 'L', b[3] = 'F', b[4] = 2, b[5] = 1, b[6] = 1;
+  put(16, 2, 2);  // ET_EXEC
+  put(18, machine, 2);
+  put(24, entry, 8);
+  put(32, 64, 8);
+  put(54, 56, 2);
+  put(56, 1, 2);
+  put(64, 1, 4);  // PT_LOAD
+  put(64 + 8, b.size(), 8);
+  put(64 + 16, paddr, 8);
+  put(64 + 24, paddr, 8);
+  put(64 + 32, data.size(), 8);
+  put(64 + 40, memsz, 8);
+  b.insert(b.end(), data.begin(), data.end());
+  return b;
+}
+
+const BareMetalBoot kArm64{kElfMachineAarch64, "arm64", kRam, 0x80000};
+
+TEST(GuestSession, AnElfKernelIsLoadedBySegmentsAndStartsAtItsEntry) {
+  RunOptions options;
+  options.mem_bytes = 256 << 20;
+  options.kernel = "prog.elf";
+  BootFiles files;
+  files.kernel = OneSegmentElf(kElfMachineAarch64, kRam + 0x80000, kRam + 0x80010, {1, 2, 3}, 64);
+  files.initrd.assign(100, 'i');
+  std::optional<BootLayout> layout = PlanBareMetalBoot(options, files, kArm64);
+  ASSERT_TRUE(layout.has_value());
+  EXPECT_EQ(layout->kernel, kRam + 0x80000);
+  EXPECT_EQ(layout->entry, kRam + 0x80010);
+  EXPECT_EQ(layout->kernel_end, kRam + 0x80000 + 64);
+  EXPECT_EQ(layout->dtb, kRam + (256 << 20) - kDtbMaxSize);
+  EXPECT_GT(layout->initrd, layout->kernel_end);
+  // What is loaded at `kernel` is the flat image, BSS zeroed.
+  std::vector<uint8_t> flat(64, 0);
+  flat[0] = 1, flat[1] = 2, flat[2] = 3;
+  EXPECT_EQ(files.kernel, flat);
+
+  // Not ELF: the arch parses it as an Image.
+  BootFiles image;
+  image.kernel.assign(4096, 0);
+  EXPECT_FALSE(PlanBareMetalBoot(options, image, kArm64).has_value());
+  EXPECT_EQ(image.kernel.size(), 4096u);
+
+  // The other architecture's program, or one in the device tree's room.
+  BootFiles riscv;
+  riscv.kernel = OneSegmentElf(kElfMachineRiscv, kRam, kRam, {1}, 1);
+  EXPECT_THROW(PlanBareMetalBoot(options, riscv, kArm64), Error);
+  BootFiles high;
+  high.kernel = OneSegmentElf(kElfMachineAarch64, kRam + (256 << 20) - 4096,
+                              kRam + (256 << 20) - 4096, {1}, 1);
+  EXPECT_THROW(PlanBareMetalBoot(options, high, kArm64), Error);
+}
+
+// --kernel-raw: the file as it is, even one that looks like ELF.
+TEST(GuestSession, ARawKernelGoesWhereQemuVirtPutsIt) {
+  RunOptions options;
+  options.mem_bytes = 256 << 20;
+  options.kernel_raw = true;
+  BootFiles files;
+  files.kernel = OneSegmentElf(kElfMachineRiscv, 0, 0, {1}, 1);
+  const std::vector<uint8_t> file = files.kernel;
+  std::optional<BootLayout> layout = PlanBareMetalBoot(options, files, kArm64);
+  ASSERT_TRUE(layout.has_value());
+  EXPECT_EQ(layout->kernel, kRam + 0x80000);
+  EXPECT_EQ(layout->entry, kRam + 0x80000);
+  EXPECT_EQ(layout->kernel_end, kRam + 0x80000 + file.size());
+  EXPECT_EQ(files.kernel, file);
 }
 
 }  // namespace

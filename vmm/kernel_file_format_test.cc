@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <vector>
 
 namespace vmrr {
@@ -15,6 +16,22 @@ TEST(KernelFileFormat, GzipElfAndOther) {
   EXPECT_EQ(DescribeNonImage(elf, "riscv"), "it is an ELF file (use arch/riscv/boot/Image)");
   EXPECT_EQ(DescribeNonImage(other, "arm64"), "");
   EXPECT_EQ(DescribeNonImage({}, "arm64"), "");
+}
+
+// Issue 19 item 9: a riscv64 Image given on arm64 was "no ARM\x64 magic".
+TEST(KernelFileFormat, TheOtherArchitecturesImage) {
+  std::vector<uint8_t> riscv(64, 0);
+  std::memcpy(&riscv[56], "RSC\x05", 4);
+  EXPECT_EQ(DescribeNonImage(riscv, "arm64"), "it is a riscv64 Linux Image, for riscv64 hosts");
+  std::vector<uint8_t> old_riscv(64, 0);
+  std::memcpy(&old_riscv[48], "RISCV\0\0\0", 8);
+  EXPECT_EQ(DescribeNonImage(old_riscv, "arm64"), "it is a riscv64 Linux Image, for riscv64 hosts");
+  std::vector<uint8_t> arm64(64, 0);
+  std::memcpy(&arm64[56], "ARM\x64", 4);
+  EXPECT_EQ(DescribeNonImage(arm64, "riscv"), "it is an arm64 Linux Image, for arm64 hosts");
+  // Shorter than a header: nothing to say.
+  arm64.resize(63);
+  EXPECT_EQ(DescribeNonImage(arm64, "riscv"), "");
 }
 
 }  // namespace

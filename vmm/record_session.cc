@@ -16,6 +16,7 @@
 #include "vmm/guest_platform.h"
 #include "vmm/guest_session.h"
 #include "vmm/scripted_input.h"
+#include "vmm/trace_output.h"
 
 namespace vmrr {
 
@@ -133,6 +134,7 @@ struct RecordSession::Parts {
   std::optional<KvmSystem> kvm;
   GuestPlatform platform;
   std::optional<GuestCounter> counter;
+  std::optional<TraceOutput> output;
   std::unique_ptr<TraceWriter> writer;
   std::unique_ptr<Recorder> recorder;
   std::unique_ptr<Console> console;
@@ -206,11 +208,13 @@ void RecordSession::Parts::Build() {
   }
   BootImage boot = platform.board->PlanBoot(run, files, devices);
   LoadGuest(run, machine.memory(), boot.layout, files, boot.dtb);
-  machine.SetBootRegisters(boot.layout.kernel, boot.layout.dtb);
+  machine.SetBootRegisters(boot.layout.entry, boot.layout.dtb);
 
-  result.path =
-      options.output.empty() ? DefaultTraceName(run.kernel, std::time(nullptr)) : options.output;
-  writer = std::make_unique<TraceWriter>(result.path,
+  output.emplace(TraceOutput::Create(
+      options.output.empty() ? DefaultTraceName(run.kernel, std::time(nullptr)) : options.output,
+      RecordInputFiles(options), options.force));
+  result.path = output->path();
+  writer = std::make_unique<TraceWriter>(output->TakeFd(), output->writing_path(),
                                          MakeHeader(run, machine, files, boot, event, time.get()));
   writer->WriteBootRegion(boot.layout.kernel, files.kernel.data(), files.kernel.size());
   if (!files.initrd.empty()) {
@@ -281,6 +285,7 @@ void RecordSession::Parts::Finish(const RunOutcome& outcome) {
   ToProto(recorder->Point(), end.mutable_at());
   recorder->EndStop();
   writer->Finish(end);
+  output->Commit();
   if (observer->status_shown()) std::fputc('\n', stderr);
   if (script && script->lines_left() > 0) {
     spdlog::warn("--input: {} lines were never typed{}", script->lines_left(),
@@ -303,6 +308,11 @@ void RecordSession::Parts::Finish(const RunOutcome& outcome) {
   spdlog::info("{} after {} exits", Describe(outcome), loop->exits());
   loop.reset();
   finished = true;
+}
+
+std::vector<std::string> RecordInputFiles(const RecordOptions& options) {
+  const RunOptions& run = options.run;
+  return {run.kernel, run.initrd.value_or(""), run.disk ? run.disk->path : "", options.input_file};
 }
 
 RecordSession::RecordSession(const RecordOptions& options)

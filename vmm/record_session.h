@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "vmm/guest_counter.h"
 #include "vmm/recorded_time.h"
@@ -23,6 +24,7 @@ struct RecordOptions {
   RunOptions run;
   std::string output;    // empty: <kernel name>-<time>.vmrr in the current directory
   bool persist = false;  // let --disk writes reach the image
+  bool force = false;    // replace an existing `output` (vmm/trace_output.h)
   std::optional<uint64_t> max_instructions;
   std::optional<CounterEvent> counter;  // default: the platform's
   bool status_line = false;             // one updating line on stderr
@@ -58,6 +60,10 @@ struct RecordStop {
   enum class Reason { kInstructions, kEvent, kEnd };
   Reason reason = Reason::kEnd;
 };
+
+// The files a recording reads (kernel, initrd, disk, --input): -o is none
+// of them.
+std::vector<std::string> RecordInputFiles(const RecordOptions& options);
 
 class RecordSession {
  public:

@@ -8,15 +8,17 @@
 #include <cstdio>
 
 #include "base/error.h"
+#include "base/printable.h"
 #include "devices/mmio_access.h"
 #include "devices/mmio_bus.h"
 #include "devices/uart16550.h"
 #include "replay/guest_clock.h"
 #include "replay/trace_reader.h"
+#include "replay/trace_validation.h"
 #include "vmm/dirty_memory_digest.h"
 #include "vmm/guest_platform.h"
 #include "vmm/kvm_replay_vcpu.h"
-#include "vmm/probe_guest.h"
+#include "vmm/trace_limits.h"
 
 namespace vmrr {
 
@@ -99,10 +101,11 @@ class ClockState : public Checkpointable {
 }  // namespace
 
 struct ReplaySession::Parts {
-  explicit Parts(const ReplayOptions& o) : options(o), reader(o.trace) {}
+  explicit Parts(const ReplayOptions& o) : options(o), reader(o.trace), events(reader) {}
 
   ReplayOptions options;
   TraceReader reader;
+  ValidatedEvents events;  // the reader's, each checked as it is read
   std::optional<KvmSystem> kvm;
   GuestPlatform platform;
   std::optional<GuestCounter> counter;
@@ -125,16 +128,16 @@ struct ReplaySession::Parts {
 void ReplaySession::Parts::Build() {
   const std::string& path = options.trace;
   const proto::TraceHeader& header = reader.header();
-  std::string arch = ProbeArch();
-  if (header.arch() != arch) {
-    throw Error(ErrorKind::kInput, path + " was recorded on " + header.arch() + "; this host is " +
-                                       (arch.empty() ? "neither" : arch));
-  }
+  // Every header value in its range before the first KVM call.
+  ValidateTrace(reader, ThisHostLimits());
+  CheckThisHostReplays(path, header.arch());
   if (reader.boot_regions().empty()) {
     throw Error(ErrorKind::kInput, path + " holds no guest memory to start from");
   }
   CounterEvent event = ParseCounterEvent(header.counter_event(), path);
-  for (const std::string& warning : header.warnings()) spdlog::warn("trace: {}", warning);
+  for (const std::string& warning : header.warnings()) {
+    spdlog::warn("trace: {}", Printable(warning));
+  }
 
   kvm.emplace(KvmSystem::Open());
   bool owned_time = header.time().owned_by_vmm();
@@ -188,8 +191,9 @@ void ReplaySession::Parts::Build() {
   digest = std::make_unique<DirtyMemoryDigest>(*dirty_log, machine.memory());
   // Before RAM is loaded: checkpoint 0's memory is the boot regions.
   vcpu = std::make_unique<KvmReplayVcpu>(machine, *platform.exits, *counter, *dirty_log, *digest);
-  for (const TraceReader::BootRegion& region : reader.boot_regions()) {
-    if (!machine.memory().Write(region.gpa, region.data.data(), region.data.size())) {
+  for (size_t i = 0; i < reader.boot_regions().size(); ++i) {
+    std::string data = reader.ReadBootRegion(i);
+    if (!machine.memory().Write(reader.boot_regions()[i].gpa, data.data(), data.size())) {
       throw Error(ErrorKind::kInput, path + " is corrupt: a boot region lies outside RAM");
     }
   }
@@ -245,7 +249,7 @@ void ReplaySession::Parts::Build() {
       status_shown = true;
     };
   }
-  replayer = std::make_unique<Replayer>(*vcpu, reader, config);
+  replayer = std::make_unique<Replayer>(*vcpu, events, config);
   std::vector<Checkpointable*> others = {&console};
   states.push_back(std::make_unique<UartState>(*uart));
   if (clock) states.push_back(std::make_unique<ClockState>(*clock));
@@ -264,7 +268,19 @@ ReplaySession::~ReplaySession() {
 }
 
 ReplayStop ReplaySession::Step(const StepConstraints& constraints) {
-  ReplayStop stop = parts_->timeline->Step(constraints);
+  ReplayStop stop;
+  try {
+    stop = parts_->timeline->Step(constraints);
+  } catch (const Error& e) {
+    if (e.kind() != ErrorKind::kSystem && e.kind() != ErrorKind::kInternal) throw;
+    // The trace's values passed validation: KVM refusing what replay did
+    // with them is vmrr's bug, not the trace's.
+    const Replayer& r = *parts_->replayer;
+    throw VmrrBugInReplay(parts_->options.trace, r.next_event_index(), r.next_event(), e.what());
+  } catch (const std::logic_error& e) {
+    const Replayer& r = *parts_->replayer;
+    throw VmrrBugInReplay(parts_->options.trace, r.next_event_index(), r.next_event(), e.what());
+  }
   std::fflush(stdout);
   return stop;
 }

@@ -6,14 +6,16 @@
 #include <cstring>
 
 #include "base/error.h"
+#include "replay/guest_limits.h"
 
 namespace vmrr {
 
 namespace {
 
-constexpr uint64_t kMinMemory = 64ull << 20;
-constexpr uint64_t kMaxMemory = 64ull << 30;
-constexpr int kMaxCpus = 1;
+constexpr uint64_t kMinMemory = kMinGuestMemBytes;
+constexpr uint64_t kMaxMemory = kMaxGuestMemBytes;
+// About 31 years: more is a typo, and would overflow the run loop's deadline.
+constexpr uint64_t kMaxTimeoutSeconds = 1'000'000'000;
 
 void RequireFile(const std::string& what, const std::string& path) {
   struct stat st{};
@@ -49,7 +51,7 @@ uint64_t ParseMemorySize(const std::string& text) {
   if (bytes < kMinMemory || bytes > kMaxMemory) {
     throw Error(ErrorKind::kUsage, "--mem '" + text + "': must be between 64M and 64G");
   }
-  if (bytes % (2ull << 20) != 0) {
+  if (bytes % kGuestMemGranule != 0) {
     throw Error(ErrorKind::kUsage, "--mem '" + text + "': must be a multiple of 2M");
   }
   return bytes;
@@ -72,14 +74,20 @@ DiskOption ParseDiskOption(const std::string& text) {
 
 const std::vector<FlagSpec>& RunFlagSpecs() {
   static const std::vector<FlagSpec> specs = {
-      {"kernel", true, "the guest kernel: an uncompressed arm64/riscv64 Linux Image (required)"},
+      {"kernel", true,
+       "the guest kernel: an uncompressed arm64/riscv64 Linux Image or a bare-metal ELF "
+       "executable (required)"},
+      {"kernel-raw", false,
+       "the kernel is a plain binary: loaded and started at RAM + 0x80000 (arm64) or "
+       "RAM + 0x200000 (riscv64)"},
       {"initrd", true, "an initramfs for the guest"},
       {"disk", true, "FILE[,ro]: a raw disk image as virtio-blk; ,ro makes it read-only"},
-      {"append", true, "extra kernel command line arguments"},
+      {"append", true, "extra kernel command line arguments (after console=ttyS0)"},
+      {"cmdline", true, "the guest's whole command line, verbatim (instead of --append)"},
       {"mem", true, "guest memory, e.g. 512M or 2G (default 1G)"},
       {"cpus", true, "number of vCPUs (only 1 is supported)"},
       {"dump-dtb", true, "also write the generated device tree to FILE"},
-      {"timeout", true, "stop the guest after S seconds of host time"},
+      {"timeout", true, "stop the guest after S seconds of host time (1 to 1000000000)"},
       {"seed", true,
        "N: the guest's boot entropy (rng-seed, kaslr-seed) from N (default: fixed for run, "
        "random per record)"},
@@ -98,27 +106,30 @@ RunOptions MakeRunOptions(const std::vector<std::pair<std::string, std::string>>
       options.initrd = value;
     } else if (name == "disk") {
       options.disk = ParseDiskOption(value);
+    } else if (name == "kernel-raw") {
+      options.kernel_raw = true;
     } else if (name == "append") {
       options.append = value;
+    } else if (name == "cmdline") {
+      options.cmdline = value;
     } else if (name == "mem") {
       options.mem_bytes = ParseMemorySize(value);
     } else if (name == "cpus") {
       if (value.empty() || value.find_first_not_of("0123456789") != std::string::npos ||
-          value.size() > 4 || std::stoi(value) < 1) {
-        throw Error(ErrorKind::kUsage, "--cpus '" + value + "': want a positive number");
+          value.size() > 9 || std::stoul(value) < 1 || std::stoul(value) > kMaxGuestCpus) {
+        throw Error(ErrorKind::kUsage,
+                    "--cpus '" + value + "': vmrr runs " +
+                        (kMaxGuestCpus == 1 ? std::string("1 vCPU (replay runs one)")
+                                            : "1 to " + std::to_string(kMaxGuestCpus) + " vCPUs"));
       }
       options.cpus = std::stoi(value);
-      if (options.cpus > kMaxCpus) {
-        throw Error(ErrorKind::kUsage,
-                    "--cpus " + value + ": only 1 vCPU is supported (replay runs one vCPU)");
-      }
     } else if (name == "dump-dtb") {
       options.dump_dtb = value;
     } else if (name == "timeout") {
       if (value.empty() || value.find_first_not_of("0123456789") != std::string::npos ||
-          value.size() > 9 || std::stoull(value) == 0) {
-        throw Error(ErrorKind::kUsage,
-                    "--timeout '" + value + "': want a positive number of seconds");
+          value.size() > 10 || std::stoull(value) == 0 || std::stoull(value) > kMaxTimeoutSeconds) {
+        throw Error(ErrorKind::kUsage, "--timeout '" + value + "': want 1 to " +
+                                           std::to_string(kMaxTimeoutSeconds) + " seconds");
       }
       options.timeout_seconds = std::stoull(value);
     } else if (name == "seed") {
@@ -128,6 +139,10 @@ RunOptions MakeRunOptions(const std::vector<std::pair<std::string, std::string>>
       }
       options.seed = std::stoull(value);
     }
+  }
+  if (options.cmdline && !options.append.empty()) {
+    throw Error(ErrorKind::kUsage,
+                "--cmdline is the whole command line, --append adds to vmrr's: give one of them");
   }
   if (!have_kernel || options.kernel.empty()) {
     throw Error(ErrorKind::kUsage, "--kernel is required");

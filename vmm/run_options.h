@@ -16,6 +16,10 @@ struct DiskOption {
 
 struct RunOptions {
   std::string kernel;
+  // --kernel-raw: the kernel is a plain binary, loaded and started where
+  // QEMU's virt machine puts a headerless kernel (RAM + 0x80000 on arm64,
+  // RAM + 0x200000 on riscv64).
+  bool kernel_raw = false;
   std::optional<std::string> initrd;
   std::optional<DiskOption> disk;
   // Disk writes stay in memory, the image untouched (record and replay).
@@ -23,6 +27,8 @@ struct RunOptions {
   // Varies the guest's boot entropy; none: the fixed default.
   std::optional<uint64_t> seed;
   std::string append;
+  // --cmdline: the guest's whole command line, verbatim (no console=ttyS0).
+  std::optional<std::string> cmdline;
   uint64_t mem_bytes = uint64_t{1} << 30;
   int cpus = 1;
   std::optional<std::string> dump_dtb;

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <fstream>
 #include <functional>
+#include <sstream>
 
 #include "base/error.h"
 
@@ -75,6 +76,67 @@ TEST(RunOptions, CpusAndTimeout) {
   EXPECT_EQ(MakeRunOptions({{"kernel", kernel}, {"timeout", "30"}}).timeout_seconds.value(), 30u);
   EXPECT_EQ(KindOf([&] { MakeRunOptions({{"kernel", kernel}, {"timeout", "0"}}); }),
             ErrorKind::kUsage);
+}
+
+// The error line of MakeRunOptions, "" when it accepted the flags.
+std::string MessageOf(const std::vector<std::pair<std::string, std::string>>& flags) {
+  try {
+    MakeRunOptions(flags);
+    return "";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kUsage) << e.what();
+    return e.what();
+  }
+}
+
+// Issue 19 item 9: the messages say the real limits.
+TEST(RunOptions, FlagLimitsAreSaid) {
+  std::string kernel = TempFile("Image3", 100);
+  EXPECT_EQ(MessageOf({{"kernel", kernel}, {"cpus", "99999"}}),
+            "--cpus '99999': vmrr runs 1 vCPU (replay runs one)");
+  EXPECT_EQ(MessageOf({{"kernel", kernel}, {"cpus", "0"}}),
+            "--cpus '0': vmrr runs 1 vCPU (replay runs one)");
+  EXPECT_EQ(MessageOf({{"kernel", kernel}, {"timeout", "9999999999"}}),
+            "--timeout '9999999999': want 1 to 1000000000 seconds");
+  EXPECT_EQ(MessageOf({{"kernel", kernel}, {"timeout", "99999999999999999999999"}}),
+            "--timeout '99999999999999999999999': want 1 to 1000000000 seconds");
+  EXPECT_EQ(MakeRunOptions({{"kernel", kernel}, {"timeout", "1000000000"}}).timeout_seconds,
+            1000000000u);
+}
+
+// Issue 19 item 14: the README said "RAM at 2 GiB" (meaning its address)
+// and was read as its size; the default is 1 GiB, said in three places.
+TEST(RunOptions, TheDefaultRamIsWhatTheReadmeAndHelpSay) {
+  EXPECT_EQ(RunOptions{}.mem_bytes, uint64_t{1} << 30);
+  std::ifstream in("README.md");
+  ASSERT_TRUE(in) << "README.md is a data dependency";
+  std::ostringstream readme;
+  readme << in.rdbuf();
+  EXPECT_NE(readme.str().find("1 GiB of RAM unless `--mem`"), std::string::npos);
+  EXPECT_EQ(readme.str().find("RAM at 2 GiB"), std::string::npos);
+  bool said = false;
+  for (const FlagSpec& spec : RunFlagSpecs()) {
+    if (std::string(spec.name) == "mem")
+      said = std::string(spec.help).find("(default 1G)") != std::string::npos;
+  }
+  EXPECT_TRUE(said);
+}
+
+// Issue 19 item 10.
+TEST(RunOptions, KernelRaw) {
+  std::string kernel = TempFile("raw.bin", 100);
+  EXPECT_FALSE(MakeRunOptions({{"kernel", kernel}}).kernel_raw);
+  EXPECT_TRUE(MakeRunOptions({{"kernel", kernel}, {"kernel-raw", ""}}).kernel_raw);
+}
+
+// Issue 19 item 11.
+TEST(RunOptions, CmdlineIsVerbatimAndNotWithAppend) {
+  std::string kernel = TempFile("Image4", 100);
+  RunOptions options = MakeRunOptions({{"kernel", kernel}, {"cmdline", "a  b=c"}});
+  EXPECT_EQ(options.cmdline.value(), "a  b=c");
+  EXPECT_FALSE(MakeRunOptions({{"kernel", kernel}}).cmdline.has_value());
+  EXPECT_EQ(MessageOf({{"kernel", kernel}, {"cmdline", "x"}, {"append", "y"}}),
+            "--cmdline is the whole command line, --append adds to vmrr's: give one of them");
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "vmm/scripted_input.h"
 
+#include <sys/stat.h>
+
 #include <fstream>
 #include <sstream>
 
@@ -33,10 +35,16 @@ ScriptedInput::ScriptedInput(const std::string& text, uint64_t seed, Clock::time
 
 ScriptedInput ScriptedInput::FromFile(const std::string& path, uint64_t seed,
                                       Clock::time_point start) {
+  // A directory opens, and reads as nothing: it would type nothing.
+  struct stat st{};
+  if (stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    throw Error(ErrorKind::kInput, "--input " + path + " is a directory; want a file of lines");
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(ErrorKind::kInput, "cannot read --input file " + path);
   std::ostringstream text;
   text << in.rdbuf();
+  if (in.bad()) throw Error(ErrorKind::kInput, "cannot read --input file " + path);
   return ScriptedInput(text.str(), seed, start);
 }
 

@@ -91,5 +91,17 @@ TEST(ScriptedInputTest, FromFileReadsTheFileAndRejectsAMissingOne) {
   EXPECT_THROW(ScriptedInput::FromFile(path, 1, Clock::time_point{}), Error);
 }
 
+// Issue 19 item 9: a directory used to be accepted, typing nothing.
+TEST(ScriptedInputTest, ADirectoryIsRefused) {
+  try {
+    ScriptedInput::FromFile(::testing::TempDir(), 1, Clock::time_point{});
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kInput);
+    EXPECT_EQ(std::string(e.what()),
+              "--input " + ::testing::TempDir() + " is a directory; want a file of lines");
+  }
+}
+
 }  // namespace
 }  // namespace vmrr

@@ -67,6 +67,7 @@ proto::TraceHeader MakeHeader(const RunOptions& run, GuestMachine& machine, cons
   vm->set_mem_bytes(run.mem_bytes);
   vm->set_cpus(static_cast<uint32_t>(run.cpus));
   vm->set_append(run.append);
+  if (run.cmdline) vm->set_cmdline(*run.cmdline);
   vm->set_seed(run.seed.value_or(0));
   vm->set_kernel_sha256(Sha256Bytes(files.kernel.data(), files.kernel.size()));
   if (!files.initrd.empty()) {
@@ -84,7 +85,7 @@ proto::TraceHeader MakeHeader(const RunOptions& run, GuestMachine& machine, cons
   host->set_kvm_present(true);
   host->set_chosen_event(CounterEventName(counter));
   proto::BootState* state = header.mutable_boot();
-  state->set_entry(boot.layout.kernel);
+  state->set_entry(boot.layout.entry);
   state->set_dtb(boot.layout.dtb);
   uint32_t records = TraceWriter::BootRecords(files.kernel.size()) +
                      TraceWriter::BootRecords(files.initrd.size()) +

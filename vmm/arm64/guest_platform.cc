@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <ctime>
+#include <optional>
 
 #include "devices/rtc_pl031.h"
 #include "vmm/arm64/device_tree.h"
@@ -14,6 +15,7 @@
 #include "vmm/arm64/kernel_image.h"
 #include "vmm/arm64/layout.h"
 #include "vmm/arm64/machine.h"
+#include "vmm/elf_kernel.h"
 
 namespace vmrr {
 
@@ -107,13 +109,18 @@ class Arm64Board : public Board {
     return devices;
   }
 
-  BootImage PlanBoot(const RunOptions& options, const BootFiles& files,
+  BootImage PlanBoot(const RunOptions& options, BootFiles& files,
                      const GuestDevices& devices) override {
     using namespace arm64;
-    KernelImage image = ParseKernelImage(files.kernel, options.kernel);
     BootImage boot;
-    boot.layout = vmrr::PlanBoot(image.text_offset, image.image_size, kRamBase, options.mem_bytes,
-                                 files.initrd.size());
+    if (std::optional<BootLayout> elf =
+            PlanBareMetalBoot(options, files, {kElfMachineAarch64, "arm64", kRamBase, 0x80000})) {
+      boot.layout = *elf;
+    } else {
+      KernelImage image = ParseKernelImage(files.kernel, options.kernel);
+      boot.layout = vmrr::PlanBoot(image.text_offset, image.image_size, kRamBase, options.mem_bytes,
+                                   files.initrd.size());
+    }
     DeviceTreeConfig dt;
     dt.ram_base = kRamBase;
     dt.ram_size = options.mem_bytes;

@@ -83,6 +83,17 @@ TEST(KernelImage, RecognisesGzipAndElf) {
   EXPECT_NE(ErrorOf(elf).find("ELF"), std::string::npos);
 }
 
+// Issue 19 item 9: it used to say "no ARM\x64 magic".
+TEST(KernelImage, ARiscv64ImageIsNamed) {
+  std::vector<uint8_t> b = Header();
+  b[56] = 'R';
+  b[57] = 'S';
+  b[58] = 'C';
+  b[59] = 0x05;
+  EXPECT_EQ(ErrorOf(b),
+            "Image is not an arm64 Linux Image: it is a riscv64 Linux Image, for riscv64 hosts");
+}
+
 TEST(KernelImage, ImageSizeSmallerThanFile) {
   EXPECT_NE(ErrorOf(Header(0, 100)).find("smaller than the file"), std::string::npos);
 }

@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "base/error.h"
+#include "base/printable.h"
+#include "replay/proto_log.h"
 #include "replay/trace_inspection.h"
 #include "vmm/cli/args.h"
 #include "vmm/cli/replay_command.h"
@@ -20,6 +22,7 @@
 #include "vmm/guest_runner.h"
 #include "vmm/kvm_host_probe.h"
 #include "vmm/record_session.h"
+#include "vmm/trace_output.h"
 
 namespace vmrr {
 namespace {
@@ -67,7 +70,8 @@ int Run(const std::vector<std::string>& argv) {
   args.Parse(argv);
   if (args.Has("help")) {
     std::cout
-        << "usage: vmrr run --kernel Image [--initrd FILE] [--disk FILE[,ro]] [--append ARGS]\n"
+        << "usage: vmrr run --kernel Image [--kernel-raw] [--initrd FILE] [--disk FILE[,ro]]\n"
+           "                [--append ARGS | --cmdline STRING]\n"
            "                [--mem 1G] [--cpus 1] [--dump-dtb FILE] [--timeout S]\n\n"
            "Boots an unmodified arm64 or riscv64 Linux Image on KVM, with the guest console\n"
            "on stdin/stdout (on a terminal, Ctrl-A x stops the guest).\n"
@@ -112,6 +116,7 @@ int Record(const std::vector<std::string>& argv) {
     if (std::string(spec.name) != "dump-dtb") args.Flag(spec.name, spec.takes_value, spec.help);
   }
   args.Flag("output", true, "the trace file (-o; default: KERNEL-DATE-TIME.vmrr here)")
+      .Flag("force", false, "replace an existing -o file (when the recording ends)")
       .Flag("persist", false, "let the guest's disk writes reach the --disk image")
       .Flag("max-instructions", true, "end the recording after about this many guest instructions")
       .Flag("until-fail", true, "record up to N runs; keep the first whose guest fails")
@@ -122,7 +127,7 @@ int Record(const std::vector<std::string>& argv) {
   args.Parse(ExpandShortOutput(argv));
   if (args.Has("help")) {
     std::cout
-        << "usage: vmrr record --kernel Image [run flags] [-o FILE] [--persist]\n"
+        << "usage: vmrr record --kernel Image [run flags] [-o FILE [--force]] [--persist]\n"
            "                   [--max-instructions N] [--until-fail N] [--input FILE]\n\n"
            "Runs a guest like `vmrr run` and records every input that crosses the VM boundary\n"
            "(MMIO reads, device writes to guest memory, interrupts, console input, hypercalls)\n"
@@ -145,6 +150,8 @@ int Record(const std::vector<std::string>& argv) {
   for (const auto& [name, value] : args.Given()) {
     if (name == "output") {
       options.output = value;
+    } else if (name == "force") {
+      options.force = true;
     } else if (name == "persist") {
       options.persist = true;
     } else if (name == "max-instructions") {
@@ -194,6 +201,7 @@ int Record(const std::vector<std::string>& argv) {
   std::string final_path = options.output.empty()
                                ? DefaultTraceName(options.run.kernel, std::time(nullptr))
                                : options.output;
+  CheckTraceOutput(final_path, RecordInputFiles(options), options.force);
   for (uint64_t i = 1; i <= runs; ++i) {
     options.output = final_path + ".run" + std::to_string(i);
     RecordResult r = RecordGuest(options);
@@ -251,6 +259,8 @@ void SetUpLogging() {
   spdlog::set_pattern("vmrr [%l] %v");
   const char* level = std::getenv("VMRR_LOG");
   spdlog::set_level(level != nullptr ? spdlog::level::from_str(level) : spdlog::level::warn);
+  // Not raw "[libprotobuf ...]" lines on stderr: readers name parse errors.
+  RouteProtobufLog([](const std::string& line) { spdlog::debug("protobuf: {}", line); });
 }
 
 int Main(int argc, char** argv) {
@@ -281,10 +291,11 @@ int main(int argc, char** argv) {
   try {
     return vmrr::Main(argc, argv);
   } catch (const vmrr::Error& e) {
-    std::fprintf(stderr, "vmrr: %s\n", e.what());
+    // One line, whatever a file put into it.
+    std::fprintf(stderr, "vmrr: %s\n", vmrr::Printable(e.what()).c_str());
     return vmrr::ExitCodeFor(e.kind());
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "vmrr: internal error: %s\n", e.what());
+    std::fprintf(stderr, "vmrr: internal error: %s\n", vmrr::Printable(e.what()).c_str());
     return 1;
   }
 }

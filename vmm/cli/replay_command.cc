@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "base/error.h"
+#include "base/printable.h"
 #include "vmm/cli/args.h"
 #include "vmm/cli/replay_targets.h"
 #include "vmm/gdb_connection.h"
@@ -41,12 +42,12 @@ int Finished(const ReplayResult& r) {
     case ReplayResult::Kind::kCut:
       std::fprintf(stderr,
                    "vmrr: %s (%llu asynchronous stops, %llu steps, at most %llu per stop%s)\n",
-                   r.message.c_str(), static_cast<unsigned long long>(r.stops),
+                   Printable(r.message).c_str(), static_cast<unsigned long long>(r.stops),
                    static_cast<unsigned long long>(r.steps),
                    static_cast<unsigned long long>(r.max_steps_per_stop), ReplayNotes(r).c_str());
       return 0;
     case ReplayResult::Kind::kDiverged:
-      std::fprintf(stderr, "vmrr: %s\n", r.report.c_str());
+      std::fprintf(stderr, "vmrr: %s\n", PrintableLines(r.report).c_str());
       return 3;
     case ReplayResult::Kind::kInterrupted:
       std::fprintf(stderr, "vmrr: %s\n", r.message.c_str());

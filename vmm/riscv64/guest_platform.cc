@@ -5,9 +5,11 @@
 #include "vmm/guest_platform.h"
 
 #include <chrono>
+#include <optional>
 
 #include "devices/plic.h"
 #include "devices/rtc_goldfish.h"
+#include "vmm/elf_kernel.h"
 #include "vmm/riscv64/device_tree.h"
 #include "vmm/riscv64/exits.h"
 #include "vmm/riscv64/kernel_image.h"
@@ -114,13 +116,18 @@ class Riscv64Board : public Board {
     return devices;
   }
 
-  BootImage PlanBoot(const RunOptions& options, const BootFiles& files,
+  BootImage PlanBoot(const RunOptions& options, BootFiles& files,
                      const GuestDevices& devices) override {
     using namespace riscv64;
-    KernelImage image = ParseKernelImage(files.kernel, options.kernel);
     BootImage boot;
-    boot.layout = vmrr::PlanBoot(image.text_offset, image.image_size, kRamBase, options.mem_bytes,
-                                 files.initrd.size());
+    if (std::optional<BootLayout> elf =
+            PlanBareMetalBoot(options, files, {kElfMachineRiscv, "riscv64", kRamBase, 0x200000})) {
+      boot.layout = *elf;
+    } else {
+      KernelImage image = ParseKernelImage(files.kernel, options.kernel);
+      boot.layout = vmrr::PlanBoot(image.text_offset, image.image_size, kRamBase, options.mem_bytes,
+                                   files.initrd.size());
+    }
     const HartDescription& hart = machine_.machine().hart();
     DeviceTreeConfig dt;
     dt.ram_base = kRamBase;

@@ -61,6 +61,10 @@ TEST(Riscv64KernelImage, Rejections) {
   gz[0] = 0x1f;
   gz[1] = 0x8b;
   EXPECT_NE(ErrorOf(gz).find("gzip"), std::string::npos);
+  std::vector<uint8_t> arm64 = nomagic;
+  std::memcpy(&arm64[56], "ARM\x64", 4);
+  EXPECT_EQ(ErrorOf(arm64),
+            "Image is not a riscv64 Linux Image: it is an arm64 Linux Image, for arm64 hosts");
 }
 
 }  // namespace
