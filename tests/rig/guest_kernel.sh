@@ -9,7 +9,10 @@
 # oopsed in vmrr_bug_irq_consume and reset, and its replay in a fresh host
 # shows the same oops byte for byte (the kept run's output is the end of the
 # record's stdout, which has every run's).  The failure rates are measured by
-# tests/soak/races, not here.
+# tests/soak/races, not here.  First, without a rig: gdb-multiarch resolves
+# the race module's functions in the build's vmlinux, vmrr_retire (the one
+# writer of the NULL the consumer oopses on) is a function of its own, not
+# inlined, and the kernel's gdb scripts load.
 set -u
 arch="$1"
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -17,6 +20,30 @@ source "$here/../../tools/lib.sh"
 fail() { echo "FAIL: $*"; exit 1; }
 share="$(mktemp -d)"
 trap 'rm -rf "$share"' EXIT
+
+kdir="$("$VMRR_REPO/guest-images/guest-kernel/build" "$arch")" || fail "building vmrr's $arch kernel failed"
+root="$(chroot_dir)"
+gdb=()
+if [ -x "$root/usr/bin/gdb-multiarch" ]; then
+  gdb=(in_chroot gdb-multiarch) kdir_gdb="${kdir#"$root"}"
+elif command -v gdb-multiarch > /dev/null; then
+  gdb=(gdb-multiarch) kdir_gdb="$kdir"
+fi
+if [ ${#gdb[@]} -gt 0 ]; then
+  "${gdb[@]}" -batch -nx -iex 'set auto-load python-scripts off' \
+    -ex "set substitute-path /usr/src/linux-vmrr $kdir_gdb/source" \
+    -ex 'info line vmrr_bug_irq_consume' -ex 'info line vmrr_retire' -ex 'list vmrr_bug_irq_consume,+2' \
+    -ex "source $kdir_gdb/vmlinux-gdb.py" -ex 'help lx-dmesg' "$kdir_gdb/vmlinux" > "$share/gdb.out" 2>&1
+  grep -q '^Line [0-9]* of "drivers/vmrr/vmrr_races.c" starts at address .* <vmrr_bug_irq_consume>' "$share/gdb.out" ||
+    fail "gdb does not resolve vmrr_bug_irq_consume: $(head -5 "$share/gdb.out")"
+  [ "$(grep -c '^Line [0-9]* of "drivers/vmrr/vmrr_races.c" starts at address .* <vmrr_retire>' "$share/gdb.out")" = 1 ] ||
+    fail "vmrr_retire is not one function of its own: $(grep vmrr_retire "$share/gdb.out" | head -3)"
+  grep -q 'vmrr_consume(r, h, true)' "$share/gdb.out" || fail "gdb lists no source of vmrr_bug_irq_consume"
+  grep -q 'kernel log buffer' "$share/gdb.out" || fail "the kernel's gdb scripts did not load: $(tail -3 "$share/gdb.out")"
+  echo "ok: ${gdb[*]}: $(grep -m1 '<vmrr_bug_irq_consume>' "$share/gdb.out" | cut -c1-70); gdb scripts load"
+else
+  echo "skipped: the gdb check (no gdb-multiarch in the chroot or on this machine)"
+fi
 
 "$VMRR_REPO/tools/rig" "$arch" --host-kvm patched --share "$share" -- \
   'ls /guest/src > /share/src.txt;
