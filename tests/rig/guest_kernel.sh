@@ -35,7 +35,7 @@ if [ ${#gdb[@]} -gt 0 ]; then
     -ex 'info line vmrr_bug_irq_consume' -ex 'info line vmrr_retire' -ex 'list vmrr_bug_irq_consume,+2' \
     -ex "source $kdir_gdb/vmlinux-gdb.py" -ex 'help lx-dmesg' "$kdir_gdb/vmlinux" > "$share/gdb.out" 2>&1
   grep -q '^Line [0-9]* of "drivers/vmrr/vmrr_races.c" starts at address .* <vmrr_bug_irq_consume>' "$share/gdb.out" ||
-    fail "gdb does not resolve vmrr_bug_irq_consume: $(head -5 "$share/gdb.out")"
+    fail "gdb does not resolve vmrr_bug_irq_consume: $(grep -v "^ \{2,\}" "$share/gdb.out" | tail -8)"
   [ "$(grep -c '^Line [0-9]* of "drivers/vmrr/vmrr_races.c" starts at address .* <vmrr_retire>' "$share/gdb.out")" = 1 ] ||
     fail "vmrr_retire is not one function of its own: $(grep vmrr_retire "$share/gdb.out" | head -3)"
   grep -q 'vmrr_consume(r, h, true)' "$share/gdb.out" || fail "gdb lists no source of vmrr_bug_irq_consume"
