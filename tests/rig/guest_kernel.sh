@@ -24,6 +24,11 @@ trap 'rm -rf "$share"' EXIT
 kdir="$("$VMRR_REPO/guest-images/guest-kernel/build" "$arch")" || fail "building vmrr's $arch kernel failed"
 root="$(chroot_dir)"
 gdb=()
+if ! [ -x "$root/usr/bin/gdb-multiarch" ] && ! command -v gdb-multiarch > /dev/null; then
+  # As tools/gdb-replay does: Debian's gdb-multiarch on this machine.
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q gdb-multiarch > /dev/null 2>&1 ||
+    echo "note: cannot install gdb-multiarch (apt)"
+fi
 if [ -x "$root/usr/bin/gdb-multiarch" ]; then
   gdb=(in_chroot gdb-multiarch) kdir_gdb="${kdir#"$root"}"
 elif command -v gdb-multiarch > /dev/null; then
@@ -42,7 +47,7 @@ if [ ${#gdb[@]} -gt 0 ]; then
   grep -q 'kernel log buffer' "$share/gdb.out" || fail "the kernel's gdb scripts did not load: $(tail -3 "$share/gdb.out")"
   echo "ok: ${gdb[*]}: $(grep -m1 '<vmrr_bug_irq_consume>' "$share/gdb.out" | cut -c1-70); gdb scripts load"
 else
-  echo "skipped: the gdb check (no gdb-multiarch in the chroot or on this machine)"
+  fail "no gdb-multiarch in the chroot or on this machine"
 fi
 
 "$VMRR_REPO/tools/rig" "$arch" --host-kvm patched --share "$share" -- \
