@@ -248,5 +248,32 @@ TEST(GdbServer, ACtrlCStopsAContinue) {
   EXPECT_FALSE(s.replayer->finished());
 }
 
+// A breakpoint at the PC of an event's exit, set while standing there:
+// reverse-continue goes to the hit before (or the start), never stays put
+// (the rig showed it going to the same instruction before its exit).
+TEST(GdbServer, ReverseContinueFromAnExitsPointGoesBack) {
+  Recording rec = vmrr::testing::Record(5);
+  for (uint64_t event : {20u, 35u, 60u}) {
+    Stub s(rec);
+    s.debugger->GoTo(StepConstraints::ToEvent(event));
+    ReplayDebugger::Position at = s.debugger->where();
+    uint64_t pc = RegisterValue(s.Regs(), 4);
+    char z0[32];
+    std::snprintf(z0, sizeof(z0), "Z0,%llx,4", static_cast<unsigned long long>(pc));
+    ASSERT_EQ(s.Ask(z0), "OK");
+    std::string reply = s.Ask("bc");
+    if (reply == "T05thread:01;swbreak:;") {
+      EXPECT_LT(s.debugger->where(), at) << "event " << event;
+      EXPECT_EQ(RegisterValue(s.Regs(), 4), pc) << "event " << event;
+      // The hit before may be the same instruction before it exited: one
+      // step forward is back where it was, or still short of it.
+      EXPECT_EQ(s.Ask("s"), "T05thread:01;") << "event " << event;
+      EXPECT_LE(s.debugger->where(), at) << "event " << event;
+    } else {
+      EXPECT_EQ(reply, "T05thread:01;replaylog:begin;") << "event " << event;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace vmrr::gdb
