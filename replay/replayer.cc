@@ -163,6 +163,11 @@ ReplayStop Replayer::Step(const StepConstraints& constraints) {
         break;
       }
     }
+    if (constraints.instructions && held_exit_ && held_uncounted_) {
+      // At the count, before the exit the instruction there makes.
+      stop.reason = ReplayStop::Reason::kInstructions;
+      break;
+    }
     if (constraints.one_event && result_.events > events_before && !held_exit_) {
       settled_stop(ReplayStop::Reason::kOneEvent);
       break;
@@ -187,7 +192,10 @@ ReplayStop Replayer::Step(const StepConstraints& constraints) {
     if (held_exit_) {
       VcpuStop held = *held_exit_;
       held_exit_.reset();
-      if (held_answered_) {
+      if (held_uncounted_) {
+        held_uncounted_ = false;
+        step = OnExit(held);
+      } else if (held_answered_) {
         current_exit_ = held;
         step = ApplyEventsAfterAnswer(held_point_);
       } else {
@@ -274,6 +282,7 @@ void Replayer::RestoreState(const State& state) {
   last_exit_count_ = state.last_exit_count;
   exits_at_count_ = state.exits_at_count;
   held_exit_.reset();
+  held_uncounted_ = false;
   done_ = false;
   have_next_ = false;
   events_done_ = false;
@@ -453,6 +462,16 @@ Replayer::Flow Replayer::OnExit(const VcpuStop& stop) {
   // A breakpoint (the debugger's): the guest stands before the instruction,
   // nothing of the trace is due here.
   if (stop.kind == VcpuStop::Kind::kDebug) return Flow::kBreak;
+  if (constraints_ != nullptr && constraints_->instructions &&
+      stop.kind != VcpuStop::Kind::kInterrupted &&
+      vcpu_.Instructions() == Target(*constraints_->instructions) &&
+      EventsDoneBefore(*constraints_->instructions)) {
+    // Run to the count, the guest exited there (whether the counter's
+    // overflow or the exit comes first is the host's timing): the first
+    // point at the count is before this exit.
+    held_uncounted_ = true;
+    return Hold(stop);
+  }
   if (stop.kind != VcpuStop::Kind::kInterrupted) {
     // An instruction that exits retires nothing: count them at each count.
     uint64_t count = vcpu_.Instructions();

@@ -260,6 +260,9 @@ class Replayer {
   // held_answered_ the answer was given and the events after it remain.
   std::optional<VcpuStop> held_exit_;
   bool held_answered_ = false;
+  // The held exit is at the count a ToInstructions target names: the stop
+  // is before it, and it is neither counted nor handled until released.
+  bool held_uncounted_ = false;
   ExecutionPoint held_point_;
   VcpuStop current_exit_;  // the exit being handled
 };

@@ -13,12 +13,12 @@
 #   - --to an event index stops at that event; a target past the end or
 #     not a number exits 2 with one line.
 # The trace is Linux `mixed` cut at VMRR_CHECKPOINT_INSTRUCTIONS guest
-# instructions (default 500000000, boot into the initramfs: the replays
+# instructions (default 300000000, the kernel booting: the replays
 # here cost about seven of it); 0 records the whole run (the acceptance run:
 # arm64 2.4 G, riscv64 3.9 G instructions, 20-40 min with this script).
 set -u
 arch="$1"
-limit="${VMRR_CHECKPOINT_INSTRUCTIONS:-500000000}"
+limit="${VMRR_CHECKPOINT_INSTRUCTIONS:-300000000}"
 cut=""
 [ "$limit" = 0 ] || cut="--max-instructions $limit"
 here="$(cd "$(dirname "$0")" && pwd)"

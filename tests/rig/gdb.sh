@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # rig-arches: riscv64
 # gdb over a replay (tools/gdb-replay, gdb-multiarch here, the replay in a
-# patched emulated host): a Linux `mixed` trace cut at 300 M instructions,
+# patched emulated host): a Linux `mixed` trace cut at 800 M instructions (console output by then),
 # recorded in the same test.  A batch script:
 #   - stepi 3 times, reverse-stepi 3 times: back at the first instruction
 #     with the same registers; stepi 3 times again: the same registers as
@@ -21,10 +21,11 @@ trap 'rm -rf "$share"' EXIT
 
 "$VMRR_REPO/tools/rig" "$arch" --host-kvm patched --share "$share" -- \
   'vmrr record -o /share/t.vmrr --kernel /guest/Image --initrd /guest/initrd.img \
-     --disk /guest/rootfs.img --append vmrr.workload=mixed --max-instructions 300000000 \
+     --disk /guest/rootfs.img --append vmrr.workload=mixed --max-instructions 800000000 \
      > /share/record.out 2> /share/record.err; echo $? > /share/record.rc' ||
   fail "the recording rig run failed"
 [ -s "$share/t.vmrr" ] || fail "no trace: $(tail -3 "$share/record.err")"
+[ -s "$share/record.out" ] || fail "the record printed nothing to compare the replay's output with"
 
 cat >"$share/script.gdb" <<'GDB'
 echo @@start\n
