@@ -163,8 +163,13 @@ std::any FakeGuest::SaveState() {
   return State{pc_, acc_, loops_left_, saved_pc_, count_, in_handler_, line_, memory_, digested_};
 }
 
+bool FakeGuest::RestoresExactly(const std::any& any) {
+  return !inexact_ || !inexact_(std::any_cast<const State&>(any).count);
+}
+
 void FakeGuest::RestoreState(const std::any& any) {
   const auto& s = std::any_cast<const State&>(any);
+  restored_from_ = s.count;
   pending_ = false;
   pc_ = s.pc;
   acc_ = s.acc;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <random>
 #include <string>
@@ -61,6 +62,11 @@ class FakeGuest : public ReplayVcpu, public DebugVcpu {
   // and go on as they are.
   std::any SaveState() override;
   void RestoreState(const std::any& state) override;
+  // RestoresExactly() of a checkpoint taken at a count: false where
+  // `inexact` says so (as KVM's write protection can make it).
+  void set_inexact(std::function<bool(uint64_t count)> inexact) { inexact_ = std::move(inexact); }
+  bool RestoresExactly(const std::any& state) override;
+  uint64_t restored_from() const { return restored_from_; }
 
   // Count skew, as a store-conditional that failed and ran again: after an
   // ADD of `arg`, one time in `one_in` the count grows by `extra` more
@@ -96,6 +102,8 @@ class FakeGuest : public ReplayVcpu, public DebugVcpu {
   bool Execute(uint64_t stop_at, bool one_step);
 
   std::vector<Op> program_;
+  std::function<bool(uint64_t)> inexact_;
+  uint64_t restored_from_ = 0;
   uint64_t max_skid_;
   std::mt19937_64 rng_;
   uint64_t pc_ = 0;

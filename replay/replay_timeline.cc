@@ -79,7 +79,10 @@ const ReplayTimeline::Checkpoint* ReplayTimeline::Before(const StepConstraints& 
     // reaches it (an exit that retires nothing may lie at the count).
     bool usable = c.event ? info.event_index <= *c.event
                           : info.instructions < *c.instructions || info.id == 0;
-    if (usable) return &*it;
+    // One the vCPU cannot put back exactly from here would replay to other
+    // points at the same counts than the straight replay (an earlier one
+    // can: checkpoint 0 always).
+    if (usable && (info.id == 0 || vcpu_.RestoresExactly(it->vcpu))) return &*it;
   }
   return &checkpoints_.front();
 }

@@ -129,6 +129,37 @@ TEST(ReplayTimelineTest, SeeksBehindStopWhereAStraightReplayStops) {
   }
 }
 
+TEST(ReplayTimelineTest, SeeksFromTheLatestCheckpointTheVcpuRestoresExactly) {
+  Recording rec = Record(31);
+  uint64_t end = rec.end.at().instructions();
+  Replay seeker(rec, 0, 31);
+  seeker.timeline->set_automatic(false);
+  uint64_t first = end / 4, second = end / 2;
+  ASSERT_EQ(seeker.timeline->Step(StepConstraints::ToInstructions(first)).reason,
+            ReplayStop::Reason::kInstructions);
+  seeker.timeline->Take();
+  ASSERT_EQ(seeker.timeline->Step(StepConstraints::ToInstructions(second)).reason,
+            ReplayStop::Reason::kInstructions);
+  seeker.timeline->Take();
+  ASSERT_EQ(seeker.timeline->Step({}).reason, ReplayStop::Reason::kEnd);
+
+  uint64_t target = (second + end) / 2;
+  seeker.guest.set_inexact([second](uint64_t count) { return count == second; });
+  ASSERT_EQ(seeker.timeline->Step(StepConstraints::ToInstructions(target)).reason,
+            ReplayStop::Reason::kInstructions);
+  EXPECT_EQ(seeker.guest.restored_from(), first);
+  Replay straight(rec, 0, 32);
+  ASSERT_EQ(straight.timeline->Step(StepConstraints::ToInstructions(target)).reason,
+            ReplayStop::Reason::kInstructions);
+  EXPECT_EQ(seeker.Point(), straight.Point());
+
+  // Exact again: the nearest one.
+  seeker.guest.set_inexact(nullptr);
+  ASSERT_EQ(seeker.timeline->Step(StepConstraints::ToInstructions(second + 1)).reason,
+            ReplayStop::Reason::kInstructions);
+  EXPECT_EQ(seeker.guest.restored_from(), second);
+}
+
 TEST(ReplayTimelineTest, StopsAtEveryEventOneByOneAndStillFinishes) {
   Recording rec = Record(31);
   Replay replay(rec, 4, 31);

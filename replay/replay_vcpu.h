@@ -3,6 +3,7 @@
 // vmm/ implements it over KVM; replay/'s tests over a simulated guest.
 #pragma once
 
+#include <any>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -68,6 +69,10 @@ class ReplayVcpu : public SteppableVcpu, public Checkpointable {
   virtual std::string ExplainCodeAt(uint64_t /*pc*/) { return ""; }
   // Bytes the last SaveState() copied (checkpoint figures).
   virtual uint64_t last_saved_bytes() const { return 0; }
+  // Whether RestoreState(`state`) from here puts back everything that can
+  // change the guest's count (KVM's write protection of its pages: a store
+  // that faults retries a store-conditional).
+  virtual bool RestoresExactly(const std::any& /*state*/) { return true; }
 };
 
 }  // namespace vmrr

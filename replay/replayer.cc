@@ -1,5 +1,7 @@
 #include "replay/replayer.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -116,6 +118,8 @@ bool Replayer::AbsorbSkew(const proto::ExecutionPoint& recorded, const Execution
 
 void Replayer::TakeSkew(const proto::ExecutionPoint& recorded, uint64_t instructions) {
   skew_ = static_cast<int64_t>(instructions - recorded.instructions());
+  spdlog::debug("count skew {} at event {} (pc {:#x}, recorded at instruction {})", skew_,
+                next_index_, recorded.pc(), recorded.instructions());
   ++result_.skews;
   result_.max_skew = std::max(result_.max_skew, static_cast<uint64_t>(std::abs(skew_)));
 }

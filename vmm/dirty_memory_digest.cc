@@ -31,15 +31,47 @@ void DirtyPageLog::Read() {
   for (PageSet* set : tracked_) set->AddBitmap(bitmap_);
 }
 
-void DirtyPageLog::Collect() {
-  Read();
-  if (!manual_protect_) return;  // KVM_GET_DIRTY_LOG cleared it
+void DirtyPageLog::Clear(std::vector<uint64_t>& pages) {
   kvm_clear_dirty_log clear{};
   clear.slot = slot_;
   clear.first_page = 0;
   clear.num_pages = static_cast<uint32_t>(page_count_);
-  clear.dirty_bitmap = bitmap_.data();
+  clear.dirty_bitmap = pages.data();
   if (ioctl(vm_.fd(), KVM_CLEAR_DIRTY_LOG, &clear) < 0) ThrowErrno("KVM_CLEAR_DIRTY_LOG");
+}
+
+void DirtyPageLog::Collect() {
+  Read();
+  if (!manual_protect_) return;  // KVM_GET_DIRTY_LOG cleared it
+  Clear(bitmap_);
+}
+
+std::vector<uint64_t> DirtyPageLog::Writable() {
+  Peek();
+  // Without manual protection Peek() cleared the log: nothing is writable.
+  if (!manual_protect_) return std::vector<uint64_t>(bitmap_.size(), 0);
+  return bitmap_;
+}
+
+bool DirtyPageLog::CanSetWritable(const std::vector<uint64_t>& writable) {
+  std::vector<uint64_t> now = Writable();
+  for (size_t i = 0; i < now.size(); ++i) {
+    if ((i < writable.size() ? writable[i] : 0) & ~now[i]) return false;
+  }
+  return true;
+}
+
+bool DirtyPageLog::SetWritable(const std::vector<uint64_t>& writable) {
+  bool exact = CanSetWritable(writable);
+  if (!manual_protect_) return exact;
+  std::vector<uint64_t> protect = bitmap_;
+  bool any = false;
+  for (size_t i = 0; i < protect.size(); ++i) {
+    protect[i] &= ~(i < writable.size() ? writable[i] : 0);
+    any = any || protect[i] != 0;
+  }
+  if (any) Clear(protect);
+  return exact;
 }
 
 void DirtyPageLog::Peek() {

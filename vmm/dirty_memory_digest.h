@@ -22,6 +22,9 @@ namespace vmrr {
 // skews the count.  Where KVM lets the VMM clear by itself
 // (KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2), Peek() reads the log without
 // clearing it: replay's checkpoints use that, the memory checks Collect().
+// A restored checkpoint puts the protection back as it was (SetWritable):
+// a page the guest wrote after the checkpoint is writable now, and the
+// guest's retried store-conditional there would otherwise not be retried.
 class DirtyPageLog {
  public:
   // Turns on dirty logging for `memory` in memory slot `slot`.
@@ -31,12 +34,24 @@ class DirtyPageLog {
   // Reads it into every tracked set, leaving it and the guest's page
   // protection as they are (Collect() where KVM cannot).
   void Peek();
+  // Peek(), and the pages the guest may write now without faulting (a
+  // bitmap): those it wrote since the log was last cleared.
+  std::vector<uint64_t> Writable();
+  // Whether SetWritable(`writable`) can put the protection back exactly:
+  // only pages writable now can stay so (nothing but a guest write makes a
+  // page writable again).
+  bool CanSetWritable(const std::vector<uint64_t>& writable);
+  // Peek(), then write-protects every page but those of `writable` (a
+  // restored checkpoint's), so that the guest faults where it did when the
+  // checkpoint was taken.  False when it could not be exact.
+  bool SetWritable(const std::vector<uint64_t>& writable);
   // `set` (sized for RAM) gains every page the log names from now on.
   void Track(PageSet* set) { tracked_.push_back(set); }
   uint64_t page_count() const { return page_count_; }
 
  private:
   void Read();
+  void Clear(std::vector<uint64_t>& pages);
 
   KvmVm& vm_;
   uint32_t slot_;

@@ -40,6 +40,7 @@ struct KvmReplayVcpu::State {
   uint64_t instructions = 0;
   std::map<uint32_t, bool> levels;
   PageSet digest_pending;
+  std::vector<uint64_t> writable;  // DirtyPageLog::Writable()
 };
 
 template <typename F>
@@ -126,8 +127,8 @@ std::any KvmReplayVcpu::SaveState() {
 
 std::any KvmReplayVcpu::SaveStateWithoutPatches() {
   SettlePendingExit();
-  log_.Peek();
   auto state = std::make_shared<State>();
+  state->writable = log_.Writable();
   state->machine = machine_.SaveMachineState();
   state->memory = snapshots_.Take();
   state->instructions = Instructions();
@@ -164,6 +165,11 @@ void KvmReplayVcpu::RestoreStateWithoutPatches(const std::any& any) {
   for (const auto& [line, level] : state.levels) SetInterruptLine(line, level);
   steppable_.SetInstructions(state.instructions);
   digest_.pending() = state.digest_pending;
+  log_.SetWritable(state.writable);
+}
+
+bool KvmReplayVcpu::RestoresExactly(const std::any& any) {
+  return log_.CanSetWritable(std::any_cast<std::shared_ptr<const State>>(any)->writable);
 }
 
 VcpuStop KvmReplayVcpu::Run() {

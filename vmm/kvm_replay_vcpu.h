@@ -61,6 +61,7 @@ class KvmReplayVcpu : public ReplayVcpu, public DebugVcpu {
   std::string ExplainCodeAt(uint64_t pc) override;
   std::any SaveState() override;
   void RestoreState(const std::any& state) override;
+  bool RestoresExactly(const std::any& state) override;
 
   bool SetBreakpoints(const std::vector<uint64_t>& pcs) override;
   bool ReadMemory(uint64_t address, bool physical, uint64_t len, std::string* out) override;
