@@ -184,6 +184,8 @@ void FakeGuest::RestoreState(const std::any& any) {
 
 bool FakeGuest::SetBreakpoints(const std::vector<uint64_t>& pcs) {
   if (pcs.size() > 4) return false;  // like a CPU's few hardware breakpoints
+  breakpoints_.clear();
+  if (!pcs.empty() && count_ < breakpoints_mapped_from_) return false;
   breakpoints_ = pcs;
   return true;
 }

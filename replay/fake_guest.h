@@ -88,6 +88,8 @@ class FakeGuest : public ReplayVcpu, public DebugVcpu {
   // physical at any address; registers acc, loops, saved_pc, in_handler,
   // pc (8 bytes each, little-endian).
   bool SetBreakpoints(const std::vector<uint64_t>& pcs) override;
+  // SetBreakpoints() fails before this count (code not mapped yet).
+  void set_breakpoints_mapped_from(uint64_t count) { breakpoints_mapped_from_ = count; }
   bool ReadMemory(uint64_t address, bool physical, uint64_t len, std::string* out) override;
   std::string TargetDescription(const std::string& annex) override;
   std::vector<std::string> Registers() override;
@@ -104,6 +106,7 @@ class FakeGuest : public ReplayVcpu, public DebugVcpu {
   std::vector<Op> program_;
   std::function<bool(uint64_t)> inexact_;
   uint64_t restored_from_ = 0;
+  uint64_t breakpoints_mapped_from_ = 0;
   uint64_t max_skid_;
   std::mt19937_64 rng_;
   uint64_t pc_ = 0;

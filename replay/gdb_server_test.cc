@@ -212,6 +212,17 @@ TEST(GdbServer, RunsBothWaysOverTheHistory) {
   EXPECT_GT(s.timeline->restores(), 0u);
 }
 
+TEST(GdbServer, ABreakpointNotMappedYetIsArmedOnceItIs) {
+  Recording rec = vmrr::testing::Record(5);
+  Stub s(rec);
+  const uint64_t mapped = rec.end.at().instructions() / 2;
+  s.guest.set_breakpoints_mapped_from(mapped);
+  EXPECT_EQ(s.Ask("Z0,64,4"), "OK");  // the interrupt handler (pc 100)
+  ASSERT_EQ(s.Ask("c"), "T05thread:01;swbreak:;");
+  EXPECT_EQ(RegisterValue(s.Regs(), 4), 100u);
+  EXPECT_GE(s.debugger->position(), mapped);
+}
+
 // A watchpoint on bytes the device writes (DMA): forward it stops just after
 // the write that changed them; backward just before it.
 TEST(GdbServer, WatchpointsStopAtTheWriteBothWays) {

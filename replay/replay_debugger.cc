@@ -104,7 +104,12 @@ ReplayDebugger::Stop ReplayDebugger::RunForward(std::optional<Position> limit) {
   bool interrupted = false;
   uint64_t last_check = position();
   std::optional<size_t> changed;
+  const std::vector<uint64_t> pcs(breakpoints_.begin(), breakpoints_.end());
+  bool armed = false;
   c.pause = [&] {
+    // A breakpoint the guest has not mapped yet (riscv64 before its kernel
+    // turns the MMU on) is armed at the first pause where it can be.
+    if (!armed) armed = vcpu_.SetBreakpoints(pcs);
     if (interrupted || changed) return true;
     if (interrupted_ && interrupted_()) {
       interrupted = true;
@@ -115,8 +120,7 @@ ReplayDebugger::Stop ReplayDebugger::RunForward(std::optional<Position> limit) {
     return changed.has_value();
   };
   while (!at_limit_count) {
-    std::vector<uint64_t> pcs(breakpoints_.begin(), breakpoints_.end());
-    vcpu_.SetBreakpoints(pcs);
+    armed = vcpu_.SetBreakpoints(pcs);
     ReplayStop r = timeline_.Step(c);
     vcpu_.SetBreakpoints({});
     if (r.reason == ReplayStop::Reason::kEnd) return Ended();
@@ -141,7 +145,6 @@ ReplayDebugger::Stop ReplayDebugger::RunForward(std::optional<Position> limit) {
     if (AtBreakpoint()) return Stop{Stop::Kind::kBreakpoint, vcpu_.DebugPc()};
     // With the breakpoints set: an interrupt the step takes first stops at a
     // breakpoint on its vector.
-    std::vector<uint64_t> pcs(breakpoints_.begin(), breakpoints_.end());
     vcpu_.SetBreakpoints(pcs);
     ReplayStop r = timeline_.Step(StepConstraints::OneInstruction());
     vcpu_.SetBreakpoints({});
@@ -212,7 +215,9 @@ ReplayDebugger::Stop ReplayDebugger::ReverseContinue() {
     // The latest checkpoint before the stretch still to scan.
     std::optional<CheckpointInfo> from;
     for (const CheckpointInfo& cp : timeline_.checkpoints()) {
-      if (Position{cp.instructions, cp.exits} < scan_end) from = cp;
+      if (Position{cp.instructions, cp.exits} < scan_end && timeline_.RestoresExactly(cp.id)) {
+        from = cp;
+      }
     }
     if (!from) {
       timeline_.Restore(timeline_.checkpoints().front().id);
@@ -224,6 +229,7 @@ ReplayDebugger::Stop ReplayDebugger::ReverseContinue() {
     // breakpoint the checkpoint itself stands on is one.
     uint64_t hits = 0;
     Stop last;
+    Position last_at = where();
     const bool standing = AtBreakpoint();
     if (standing) {
       hits = 1;
@@ -239,11 +245,18 @@ ReplayDebugger::Stop ReplayDebugger::ReverseContinue() {
       }
       ++hits;
       last = s;
+      last_at = where();
     }
     if (hits > 0) {
-      // Again, to the last hit (replay is deterministic: the same hits).
-      timeline_.Restore(from->id);
-      for (uint64_t i = standing ? 1 : 0; i < hits; ++i) RunForward(scan_end);
+      // Again, to the last hit: the same hits from the same checkpoint (a
+      // breakpoint on an interrupt vector stands where no seek stops).  A
+      // checkpoint the scan made inexact is left for a seek to the hit.
+      if (timeline_.RestoresExactly(from->id)) {
+        timeline_.Restore(from->id);
+        for (uint64_t i = standing ? 1 : 0; i < hits; ++i) RunForward(scan_end);
+      } else {
+        GoTo(last_at);
+      }
       if (last.kind == Stop::Kind::kWatchpoint) {
         // Backward, a watchpoint stops before the write: the guest is about
         // to run the instruction that changed the value.

@@ -45,6 +45,13 @@ const CheckpointInfo& ReplayTimeline::Take(bool automatic) {
   return infos_[static_cast<size_t>(index)];
 }
 
+bool ReplayTimeline::RestoresExactly(uint64_t id) const {
+  for (const Checkpoint& cp : checkpoints_) {
+    if (cp.info.id == id) return id == 0 || vcpu_.RestoresExactly(cp.vcpu);
+  }
+  return false;
+}
+
 void ReplayTimeline::Restore(uint64_t id) {
   auto it = std::find_if(checkpoints_.begin(), checkpoints_.end(),
                          [id](const Checkpoint& c) { return c.info.id == id; });

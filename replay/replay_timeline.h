@@ -44,6 +44,9 @@ class ReplayTimeline {
 
   // A checkpoint of the replay where it stands (settled, not finished).
   const CheckpointInfo& Take(bool automatic = false);
+  // Whether checkpoint `id` can be restored from here so that the replay
+  // goes on exactly as the straight one (checkpoint 0 always can).
+  bool RestoresExactly(uint64_t id) const;
   void Restore(uint64_t id);
   // In replay order.
   const std::vector<CheckpointInfo>& checkpoints() const { return infos_; }

@@ -12,7 +12,9 @@
 # tests/soak/races, not here.  First, without a rig: gdb-multiarch resolves
 # the race module's functions in the build's vmlinux, vmrr_retire (the one
 # writer of the NULL the consumer oopses on) is a function of its own, not
-# inlined, and the kernel's gdb scripts load.
+# inlined, and the kernel's gdb scripts load.  Last, gdb on the kept trace
+# (tools/gdb-replay): to the oops, a watchpoint on the NULL field,
+# reverse-continue into its writer, reverse-stepi and stepi, to the end.
 set -u
 arch="$1"
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -90,3 +92,70 @@ grep -q "vmrr_bug_irq_consume" "$share/bug-replay.out" || fail "the replay shows
 tail -c "$size" "$share/bug.out" | cmp -s - "$share/bug-replay.out" ||
   fail "bug-irq replay's console output differs from the kept run's"
 echo "ok: bug-irq replayed in a fresh host: the same oops byte for byte ($(grep -m1 -o 'pc : vmrr_bug_irq_consume[^ ]*\|epc : vmrr_bug_irq_consume[^ ]*' "$share/bug-replay.out"))"
+
+# gdb on the failing run (tools/gdb-replay: a patched host replays it with
+# --gdb, gdb-multiarch here): continue to the oops (a breakpoint on die()),
+# a watchpoint on the item's `buf` the consumer read NULL from (the race's
+# item whose buf is NULL: `it` in vmrr_bug_irq_consume), reverse-continue
+# stops in vmrr_retire (its one writer), 3 reverse-stepi and 3 stepi come
+# back to the same registers, and continue runs to the end of the trace with
+# the kept run's console output.
+cat > "$share/bug.gdb" <<'GDB'
+set pagination off
+set confirm off
+break die
+continue
+echo @@oops\n
+monitor when
+set $r = &vmrr_races[0]
+print $r->name
+set $it = $r->items[0].buf == 0 ? &$r->items[0] : &$r->items[1]
+print $it->buf
+delete 1
+watch -l $it->buf
+reverse-continue
+echo @@writer\n
+bt 1
+monitor when
+info registers
+reverse-stepi
+reverse-stepi
+reverse-stepi
+echo @@back3\n
+monitor when
+stepi
+stepi
+stepi
+echo @@again\n
+monitor when
+info registers
+delete
+continue
+echo @@end\n
+GDB
+mkdir "$share/gdb"
+"$VMRR_REPO/tools/gdb-replay" --output "$share/gdb" "$arch" "$share/bug.vmrr" \
+  -batch -x "$share/bug.gdb" > "$share/gdb.out" 2>&1
+status=$?
+[ "$status" = 0 ] || fail "gdb on the bug-irq trace exited $status: $(tail -5 "$share/gdb.out")"
+section() { sed -n "/^@@$1\$/,/^@@/p" "$share/gdb.out" | sed '1d;$d'; }
+regs() { section "$1" | grep -E '^[a-z][a-z0-9]* +0x'; }
+count() { section "$1" | sed -n 's/^event [0-9]* next, instruction \([0-9]*\).*/\1/p' | head -1; }
+grep -q "^Breakpoint 1, die " "$share/gdb.out" || fail "continue did not stop at the oops: $(head -12 "$share/gdb.out")"
+section oops | grep -q '= 0x[0-9a-f]* "irq"' || fail "not the irq race at the oops: $(section oops)"
+section oops | grep -q '^\$[0-9]* = (struct vmrr_buf \*) 0x0$' || fail "no item with buf NULL at the oops: $(section oops)"
+section writer | grep -q '^#0 .* in vmrr_retire ' ||
+  fail "reverse-continue did not stop in vmrr_retire: $(sed -n '/^@@oops/,/^@@back3/p' "$share/gdb.out" | grep -v '^[a-z][a-z0-9]* *0x' | tail -8)"
+grep -q "^Old value = (struct vmrr_buf \*) 0x0" "$share/gdb.out" || fail "the watchpoint did not report the write of NULL"
+at=$(count writer) back=$(count back3) again=$(count again)
+[ -n "$at" ] && [ "$back" = $((at - 3)) ] && [ "$again" = "$at" ] ||
+  fail "reverse-stepi x3 / stepi x3 went from @$at to @$back and @$again"
+[ -n "$(regs writer)" ] && [ "$(regs writer)" = "$(regs again)" ] ||
+  fail "registers after 3 reverse-stepi and 3 stepi differ: $(diff <(regs writer) <(regs again) | head -6)"
+sed -n '/^@@again$/,$p' "$share/gdb.out" | grep -q "No more reverse-execution history" ||
+  fail "continue did not reach the end: $(tail -4 "$share/gdb.out")"
+[ "$(cat "$share/gdb/replay.rc" 2>/dev/null)" = 0 ] ||
+  fail "the replay under gdb exited $(cat "$share/gdb/replay.rc" 2>/dev/null): $(tail -2 "$share/gdb/replay.err")"
+tail -c "$size" "$share/bug.out" | cmp -s - "$share/gdb/replay.out" ||
+  fail "the console output under gdb differs from the kept run's"
+echo "ok: gdb: oops at @$(count oops), watch -l it->buf, reverse-continue to $(section writer | grep -m1 -o 'vmrr_retire ([^)]*) at [^ ]*') @$at, 3 back and 3 on: same registers; to the end with the record's console"
