@@ -138,13 +138,6 @@ delete
 continue
 echo @@end\n
 GDB
-if [ "$arch" = arm64 ]; then
-  # Open (issue 16): on arm64 the replay can diverge after a watchpoint's
-  # bisection (measured: 1 of 4 runs), and reverse-continue then stops at
-  # an earlier write.
-  echo "note: gdb on the bug-irq trace is checked on riscv64 only (arm64: open)"
-  exit 0
-fi
 mkdir "$share/gdb"
 "$VMRR_REPO/tools/gdb-replay" --output "$share/gdb" "$arch" "$share/bug.vmrr" \
   -batch -x "$share/bug.gdb" > "$share/gdb.out" 2>&1
