@@ -111,3 +111,10 @@ gnu_triple() {
     *) return 1 ;;
   esac
 }
+
+# The rig tests' gdb transcripts (FILE): the lines between the marker
+# "@@NAME" and the next one, the registers `info registers` printed there,
+# and the instruction count of the first `monitor when` there.
+gdb_section() { sed -n "/^@@$2\$/,/^@@/p" "$1" | sed '1d;$d'; }
+gdb_regs() { gdb_section "$1" "$2" | grep -E '^[a-z][a-z0-9]* +0x'; }
+gdb_count() { gdb_section "$1" "$2" | sed -n 's/^event [0-9]* next, instruction \([0-9]*\).*/\1/p' | head -1; }

@@ -68,8 +68,8 @@ mkdir "$share/out"
   -batch -x "$share/script.gdb" >"$share/gdb.out" 2>&1
 status=$?
 [ "$status" = 0 ] || fail "gdb exited $status: $(tail -5 "$share/gdb.out")"
-section() { sed -n "/^@@$1\$/,/^@@/p" "$share/gdb.out" | sed '1d;$d'; }
-regs() { section "$1" | grep -E '^[a-z][a-z0-9]* +0x'; }
+section() { gdb_section "$share/gdb.out" "$1"; }
+regs() { gdb_regs "$share/gdb.out" "$1"; }
 grep -q "^event 0 next, instruction 0," "$share/gdb.out" || fail "monitor when at the start: $(section start | head -1)"
 [ -n "$(regs after3 | grep '^pc ')" ] || fail "no registers after 3 steps: $(tail -5 "$share/gdb.out")"
 [ "$(regs start)" = "$(regs back)" ] ||
@@ -79,7 +79,7 @@ section back | grep -q "instruction 0," || fail "3 reverse-stepi did not reach i
   fail "stepi after reverse: registers differ: $(diff <(regs after3) <(regs again) | head -6)"
 echo "ok: stepi x3, reverse-stepi x3, stepi x3: same registers ($(regs after3 | grep '^pc ' | tr -s ' '))"
 
-count() { section "$1" | sed -n 's/^event [0-9]* next, instruction \([0-9]*\).*/\1/p' | head -1; }
+count() { gdb_count "$share/gdb.out" "$1"; }
 at=$(count goto) fwd=$(count forward)
 [ -n "$at" ] || fail "monitor goto 1500: $(section goto | head -3)"
 [ -n "$fwd" ] && [ "$fwd" -le "$at" ] || fail "continue to the breakpoint: $(section forward | head -3)"

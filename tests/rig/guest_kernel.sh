@@ -143,9 +143,9 @@ mkdir "$share/gdb"
   -batch -x "$share/bug.gdb" > "$share/gdb.out" 2>&1
 status=$?
 [ "$status" = 0 ] || fail "gdb on the bug-irq trace exited $status: $(tail -5 "$share/gdb.out")"
-section() { sed -n "/^@@$1\$/,/^@@/p" "$share/gdb.out" | sed '1d;$d'; }
-regs() { section "$1" | grep -E '^[a-z][a-z0-9]* +0x'; }
-count() { section "$1" | sed -n 's/^event [0-9]* next, instruction \([0-9]*\).*/\1/p' | head -1; }
+section() { gdb_section "$share/gdb.out" "$1"; }
+regs() { gdb_regs "$share/gdb.out" "$1"; }
+count() { gdb_count "$share/gdb.out" "$1"; }
 grep -q "^Breakpoint 1, die " "$share/gdb.out" || fail "continue did not stop at the oops: $(head -12 "$share/gdb.out")"
 section oops | grep -q '= 0x[0-9a-f]* "irq"' || fail "not the irq race at the oops: $(section oops)"
 section oops | grep -q '^\[ *[0-9.]*\] Unable to handle kernel ' ||
