@@ -6,8 +6,12 @@
 # by one instruction makes replay exit 3 with a first-divergence report; a
 # recorder killed with SIGKILL leaves a prefix that replays to its end with
 # exit 0 and says the trace was cut; --until-fail keeps the first failing run
-# (a --timeout) and deletes passing ones; a timed-out trace replays to its end.  VMRR_RR_RUNS sets the records per
-# payload (default 4; the issue's acceptance run used 20).
+# (a --timeout) and deletes passing ones; a timed-out trace replays to its end.
+# irqmix as an ELF executable and blk as a headerless binary (--kernel-raw)
+# record and replay too.  Issue 20's table of bad trace values, each written
+# into a copy of a record by trace_edit, replays with exit 2 and one line.
+# VMRR_RR_RUNS sets the records per payload (default 4; the issue's
+# acceptance run used 20).
 set -u
 arch="$1"
 runs="${VMRR_RR_RUNS:-4}"
@@ -33,6 +37,9 @@ for i in \$(seq 1 $runs); do
 done"
 done
 script="$script
+vmrr record -o /share/elf.vmrr --kernel /guest/payloads/irqmix.elf > /share/elf.rec.out 2> /share/elf.rec.err; echo \"record-elf \$?\"
+vmrr record -o /share/raw.vmrr --kernel-raw --kernel /guest/payloads/blk.raw --disk /guest/rootfs.img,ro > /share/raw.rec.out 2> /share/raw.rec.err; echo \"record-raw \$?\"
+vmrr run --kernel /guest/payloads/blk.raw --disk /guest/rootfs.img,ro > /dev/null 2> /share/raw-no-flag.err; echo \"run-raw-no-flag \$?\"
 vmrr record -o /share/killed.vmrr $(payload_flags irqmix) > /share/killed.out 2>&1 &
 pid=\$!
 sleep 2.5
@@ -53,6 +60,10 @@ edit="$(in_chroot bazel info bazel-bin 2>/dev/null)/replay/trace_edit"
 moved="$(in_chroot_private "$share:/share" "$edit" move-interrupt /share/irqmix.1.vmrr /share/moved.vmrr)" ||
   { echo "FAIL: trace_edit could not move an interrupt"; fail=1; }
 echo "moved event: $moved"
+# Issue 20's table: one trace per row, a value out of its range.
+mkdir -p "$share/rows"
+rows="$(in_chroot_private "$share:/share" "$edit" bad-values /share/irqmix.1.vmrr /share/rows | tr "\n" " ")" ||
+  { echo "FAIL: trace_edit could not write the bad-value rows"; fail=1; }
 printf 'not a trace\n' > "$share/garbage.vmrr"
 
 # Boot 2: replay.
@@ -68,7 +79,13 @@ script="$script
 if [ $arch = arm64 ]; then  # a forced margin: overflow 64 early, single-step the rest
   vmrr replay --skid-margin 64 /share/irqmix.1.vmrr > /share/margin.rep.out 2> /share/margin.err; echo \"replay-margin \$?\"
 fi
+for f in elf raw; do
+  vmrr replay /share/\$f.vmrr > /share/\$f.rep.out 2> /share/\$f.rep.err; echo \"replay-\$f \$?\"
+done
 vmrr replay /share/moved.vmrr > /dev/null 2> /share/moved.err; echo \"replay-moved \$?\"
+for row in $rows; do
+  vmrr replay /share/rows/\$row.vmrr > /dev/null 2> /share/rows/\$row.err; echo \"replay-row \$row \$?\"
+done
 vmrr replay /share/timeout.vmrr > /share/timeout.rep.out 2> /share/timeout.err; echo \"replay-timeout \$?\"
 vmrr replay /share/killed.vmrr > /share/killed.rep.out 2> /share/killed.err; echo \"replay-killed \$?\"
 vmrr replay /share/garbage.vmrr > /dev/null 2> /share/garbage.err; echo \"replay-garbage \$? \$(cat /share/garbage.err)\""
@@ -101,6 +118,28 @@ echo "$out2" | grep -qx "replay-moved 3" || { echo "FAIL: moved interrupt: $(cat
 grep -q "replay diverged at event $moved (interrupt line" "$share/moved.err" ||
   { echo "FAIL: divergence report does not name event $moved: $(cat "$share/moved.err")"; fail=1; }
 grep -q "last matching point: event" "$share/moved.err" || { echo "FAIL: no last matching point"; fail=1; }
+# Other boot protocols (issue 19 item 10): an ELF executable, and a plain
+# binary with no Image header under --kernel-raw, recorded and replayed.
+for f in elf raw; do
+  echo "$out" | grep -qx "record-$f 0" || { echo "FAIL: record $f: $(tail -2 "$share/$f.rec.err")"; fail=1; }
+  echo "$out2" | grep -qx "replay-$f 0" || { echo "FAIL: replay $f: $(tail -3 "$share/$f.rep.err")"; fail=1; }
+  cmp -s "$share/$f.rec.out" "$share/$f.rep.out" || { echo "FAIL: $f: replay output differs"; fail=1; }
+done
+grep -qE '^irqmix: interrupts=[1-9][0-9]* checksum=' "$share/elf.rec.out" ||
+  { echo "FAIL: the ELF irqmix printed no result: $(tail -2 "$share/elf.rec.out")"; fail=1; }
+grep -qE '^blk: sectors=256 checksum=' "$share/raw.rec.out" ||
+  { echo "FAIL: the raw blk printed no result: $(tail -2 "$share/raw.rec.out")"; fail=1; }
+echo "$out" | grep -qx "run-raw-no-flag 2" && grep -q "kernel-raw" "$share/raw-no-flag.err" ||
+  { echo "FAIL: a headerless binary without --kernel-raw: $(cat "$share/raw-no-flag.err")"; fail=1; }
+echo "elf: $(tail -1 "$share/elf.rec.out"); raw: $(tail -1 "$share/raw.rec.out")"
+for row in $rows; do  # exit 2, one line naming the trace and what is wrong (beside logs)
+  said="$(grep -v '^vmrr \[' "$share/rows/$row.err")"
+  echo "$out2" | grep -qx "replay-row $row 2" && [ "$(echo "$said" | wc -l)" = 1 ] &&
+    echo "$said" | grep -q "^vmrr: /share/rows/$row.vmrr is corrupt" ||
+    { echo "FAIL: bad value $row: $(echo "$out2" | grep "^replay-row $row ") $said"; fail=1; }
+  echo "row $row: $said"
+done
+[ "$(echo "$rows" | wc -w)" = 9 ] || { echo "FAIL: not 9 bad-value rows: $rows"; fail=1; }
 echo "$out" | grep -qx "killed 137" || { echo "FAIL: the recorder was not killed mid-run"; fail=1; }
 echo "$out2" | grep -qx "replay-killed 0" || { echo "FAIL: killed trace: $(cat "$share/killed.err")"; fail=1; }
 grep -q "trace was cut" "$share/killed.err" || { echo "FAIL: killed trace not reported cut"; fail=1; }

@@ -24,7 +24,7 @@ KernelImage ParseKernelImage(std::span<const uint8_t> file, const std::string& n
   const uint8_t* h = file.data();
   if (LoadLe32(h + 56) != kMagic) {
     if (std::string known = DescribeNonImage(file, "arm64"); !known.empty()) throw bad(known);
-    throw bad("no ARM\\x64 magic at offset 56");
+    throw bad("no ARM\\x64 magic at offset 56 (for a plain binary, use --kernel-raw)");
   }
   KernelImage image;
   image.text_offset = LoadLe64(h + 8);

@@ -67,7 +67,8 @@ TEST(KernelImage, WrongMagic) {
   b[59] = 0x65;
   std::string e = ErrorOf(b);
   EXPECT_NE(e.find("Image is not an arm64 Linux Image"), std::string::npos) << e;
-  EXPECT_NE(e.find("magic"), std::string::npos);
+  EXPECT_NE(e.find("magic at offset 56 (for a plain binary, use --kernel-raw)"), std::string::npos)
+      << e;
 }
 
 TEST(KernelImage, RecognisesGzipAndElf) {

@@ -24,7 +24,7 @@ KernelImage ParseKernelImage(std::span<const uint8_t> file, const std::string& n
   const uint8_t* h = file.data();
   if (LoadLe32(h + 56) != kMagic2 && std::memcmp(h + 48, kMagic, sizeof(kMagic)) != 0) {
     if (std::string known = DescribeNonImage(file, "riscv"); !known.empty()) throw bad(known);
-    throw bad("no RSC\\x05 magic at offset 56");
+    throw bad("no RSC\\x05 magic at offset 56 (for a plain binary, use --kernel-raw)");
   }
   KernelImage image;
   image.text_offset = LoadLe64(h + 8);

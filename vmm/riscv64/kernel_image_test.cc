@@ -54,6 +54,7 @@ TEST(Riscv64KernelImage, Rejections) {
   std::vector<uint8_t> nomagic = Header();
   std::memset(&nomagic[48], 0, 16);
   EXPECT_NE(ErrorOf(nomagic).find("not a riscv64 Linux Image"), std::string::npos);
+  EXPECT_NE(ErrorOf(nomagic).find("(for a plain binary, use --kernel-raw)"), std::string::npos);
   EXPECT_NE(ErrorOf(Header(0x1e6b000, 1)).find("big-endian"), std::string::npos);
   EXPECT_NE(ErrorOf(Header(0)).find("image_size is 0"), std::string::npos);
   EXPECT_NE(ErrorOf(Header(100)).find("smaller"), std::string::npos);

@@ -74,6 +74,9 @@ void arch_power_off(void) {
   }
 }
 
+// ESR_EL1.EC 0: an unknown (undefined) instruction.
+int arch_is_illegal_instruction(uint64_t esr) { return ((esr >> 26) & 0x3f) == 0; }
+
 // From start.S: `kind` is the vector index, frame[0..30] the registers,
 // frame[31] ELR_EL1.
 void arm64_trap(uint64_t kind, uint64_t* frame);
@@ -95,5 +98,6 @@ void arm64_trap(uint64_t kind, uint64_t* frame) {
   SYSREG_READ("esr_el1", esr);
   SYSREG_READ("far_el1", far);
   // cause = ESR_EL1, addr = FAR_EL1.
+  if (kind % 4 == 0 && payload_exception(esr, elr, far)) return;
   unexpected_trap(kinds[kind % 4], esr, elr, far);
 }

@@ -5,6 +5,7 @@
 	.section .text.head, "ax"
 	.globl _start
 _start:
+#ifndef NO_IMAGE_HEADER  // a headerless build for --kernel-raw starts at entry
 	b	entry			// code0
 	.long	0			// code1
 	.quad	0			// text_offset
@@ -13,6 +14,7 @@ _start:
 	.quad	0, 0, 0			// res2..res4
 	.ascii	"ARM\x64"		// magic
 	.long	0			// res5
+#endif
 
 entry:
 	adrp	x1, __stack_top

@@ -82,6 +82,13 @@ void unexpected_trap(const char* kind, uint64_t cause, uint64_t pc, uint64_t add
   arch_power_off();
 }
 
+__attribute__((weak)) int payload_exception(uint64_t cause, uint64_t pc, uint64_t addr) {
+  (void)cause;
+  (void)pc;
+  (void)addr;
+  return 0;
+}
+
 // A payload without interrupts never sees one; if it did, it is a trap.
 __attribute__((weak)) void testdev_irq(uint64_t interrupted_pc) {
   unexpected_trap("test device interrupt", 0, interrupted_pc, 0);

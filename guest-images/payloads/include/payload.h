@@ -66,6 +66,13 @@ __attribute__((noreturn)) void arch_power_off(void);
 // interrupted; the interrupt is completed (EOI) when it returns.  Payloads
 // that enable the interrupt define it.
 void testdev_irq(uint64_t interrupted_pc);
+// Called by the arch layer for each synchronous exception (cause: arm64's
+// ESR_EL1, riscv64's scause; addr: FAR_EL1 / stval) before it is reported as
+// unexpected.  A payload that expects exceptions defines it and returns
+// nonzero for one it handled (or powers off); the default returns 0.
+int payload_exception(uint64_t cause, uint64_t pc, uint64_t addr);
+// Whether an exception's cause says "illegal (undefined) instruction".
+int arch_is_illegal_instruction(uint64_t cause);
 // Prints the unexpected trap (kind and registers) and powers off.
 __attribute__((noreturn)) void unexpected_trap(const char* kind, uint64_t cause, uint64_t pc,
                                                uint64_t addr);

@@ -37,6 +37,8 @@ void arch_power_off(void) {
   }
 }
 
+int arch_is_illegal_instruction(uint64_t cause) { return cause == 2; }
+
 // From start.S.
 void riscv_trap(uint64_t cause, uint64_t pc, uint64_t tval);
 void riscv_trap(uint64_t cause, uint64_t pc, uint64_t tval) {
@@ -48,5 +50,6 @@ void riscv_trap(uint64_t cause, uint64_t pc, uint64_t tval) {
     mmio_write32(PLIC_CLAIM(0), source);  // complete
     return;
   }
+  if (!(cause & SCAUSE_INTERRUPT) && payload_exception(cause, pc, tval)) return;
   unexpected_trap(cause & SCAUSE_INTERRUPT ? "interrupt" : "exception", cause, pc, tval);
 }

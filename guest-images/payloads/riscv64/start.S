@@ -5,6 +5,7 @@
 	.section .text.head, "ax"
 	.globl _start
 _start:
+#ifndef NO_IMAGE_HEADER  // a headerless build for --kernel-raw starts at entry
 	.option	push
 	.option	norvc
 	j	entry			// code0
@@ -19,6 +20,7 @@ _start:
 	.ascii	"RISCV\0\0\0"		// magic (deprecated)
 	.ascii	"RSC\x05"		// magic2
 	.long	0			// res3
+#endif
 
 entry:
 	csrw	sie, zero
