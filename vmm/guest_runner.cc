@@ -28,7 +28,10 @@ RunOutcome RunGuest(const RunOptions& options) {
         exits.AnswerHypercall(run);
         return true;
       },
-      {[test] { test->PollHostTime(); }, [test] { return test->NextDeadline(); }});
+      {[test] { test->PollHostTime(); }, [test] { return test->NextDeadline(); }},
+      [&machine] {
+        return DescribeCrashedVcpu([&machine] { return machine.Pc(); }, machine.memory());
+      });
 }
 
 }  // namespace vmrr

@@ -95,8 +95,10 @@ void LoadGuest(const RunOptions& options, GuestMemory& memory, const BootLayout&
 RunOutcome RunWithConsole(const RunOptions& options, KvmVcpu& vcpu, const ArchExits& exits,
                           MmioBus& bus, Console& console, Uart16550& uart,
                           std::function<bool(const VcpuStop&, kvm_run&)> arch_exit,
-                          DeviceTimerHooks device_timers) {
+                          DeviceTimerHooks device_timers,
+                          std::function<std::string()> explain_crash) {
   RunLoopConfig config;
+  config.explain_crash = std::move(explain_crash);
   if (options.timeout_seconds) config.timeout = std::chrono::seconds(*options.timeout_seconds);
   config.console_input = [&uart](const uint8_t* data, size_t len) { uart.PushInput(data, len); };
   config.arch_exit = std::move(arch_exit);
@@ -106,6 +108,20 @@ RunOutcome RunWithConsole(const RunOptions& options, KvmVcpu& vcpu, const ArchEx
   RunOutcome outcome = loop.Run();
   spdlog::info("{} after {} exits", Describe(outcome), loop.exits());
   return outcome;
+}
+
+std::string DescribeCrashedVcpu(const std::function<uint64_t()>& read_pc,
+                                const GuestMemory& memory) {
+  uint64_t pc = 0;
+  try {
+    pc = read_pc();
+  } catch (const Error&) {
+    return "";  // KVM would not say either
+  }
+  std::string at = fmt::format("the vCPU's PC is {:#x}", pc);
+  if (memory.Contains(pc, 2)) return at;
+  return at + fmt::format(", outside guest RAM ({:#x}-{:#x})", memory.base(),
+                          memory.base() + memory.size() - 1);
 }
 
 }  // namespace vmrr

@@ -70,10 +70,20 @@ void LoadGuest(const RunOptions& options, GuestMemory& memory, const BootLayout&
                const BootFiles& files, const std::vector<uint8_t>& dtb);
 
 // Runs vCPU 0 with the console wired to the UART until an outcome;
-// `arch_exit` as RunLoopConfig's, `device_timers` are the test device's.
+// `arch_exit` and `explain_crash` as RunLoopConfig's, `device_timers` are
+// the test device's.
 RunOutcome RunWithConsole(const RunOptions& options, KvmVcpu& vcpu, const ArchExits& exits,
                           MmioBus& bus, Console& console, Uart16550& uart,
                           std::function<bool(const VcpuStop&, kvm_run&)> arch_exit = {},
-                          DeviceTimerHooks device_timers = {});
+                          DeviceTimerHooks device_timers = {},
+                          std::function<std::string()> explain_crash = {});
+
+// What to add to "the guest crashed: KVM_RUN: ..." (RunLoopConfig's
+// explain_crash): where the vCPU was, `read_pc()` (which may throw), and
+// whether that is outside guest RAM.  A riscv64 guest's illegal
+// instruction on a QEMU-emulated host ends this way: the vCPU is sent to
+// the host kernel's trap vector (README, "Known host bugs").
+std::string DescribeCrashedVcpu(const std::function<uint64_t()>& read_pc,
+                                const GuestMemory& memory);
 
 }  // namespace vmrr

@@ -177,5 +177,18 @@ TEST(GuestSession, ARawKernelGoesWhereQemuVirtPutsIt) {
   EXPECT_EQ(files.kernel, file);
 }
 
+// Issue 19 item 13: a vCPU KVM will not run any more is described by where
+// it was; outside RAM (a riscv64 guest sent to the host's trap vector) says so.
+TEST(GuestSession, ACrashedVcpuIsDescribedByItsPc) {
+  GuestMemory memory(kRam, 16 << 20);
+  EXPECT_EQ(DescribeCrashedVcpu([] { return kRam + 0x1000; }, memory),
+            "the vCPU's PC is 0x80001000");
+  EXPECT_EQ(DescribeCrashedVcpu([] { return 0xffffffff01e80d1cull; }, memory),
+            "the vCPU's PC is 0xffffffff01e80d1c, outside guest RAM (0x80000000-0x80ffffff)");
+  EXPECT_EQ(
+      DescribeCrashedVcpu([]() -> uint64_t { throw Error(ErrorKind::kInternal, "no"); }, memory),
+      "");
+}
+
 }  // namespace
 }  // namespace vmrr

@@ -235,6 +235,10 @@ void RecordSession::Parts::Build() {
   observer = std::make_unique<RecordingObserver>(options, *recorder, *writer, *counter, *digest);
 
   RunLoopConfig config;
+  config.explain_crash = [this] {
+    GuestMachine& m = *platform.machine;
+    return DescribeCrashedVcpu([&m] { return m.Pc(); }, m.memory());
+  };
   if (run.timeout_seconds) config.timeout = std::chrono::seconds(*run.timeout_seconds);
   Uart16550& uart = *devices.uart;
   auto type_input = [this, &uart](const uint8_t* data, size_t len) {

@@ -193,7 +193,11 @@ std::optional<RunOutcome> RunLoop::Step() {
   } catch (const Error& e) {
     // KVM refused to run the guest any further (seen on riscv64 when the
     // guest executes an illegal instruction): the guest crashed.
-    return RunOutcome{GuestExit::kCrash, e.what()};
+    std::string detail = e.what();
+    if (config_.explain_crash) {
+      if (std::string more = config_.explain_crash(); !more.empty()) detail += " (" + more + ")";
+    }
+    return RunOutcome{GuestExit::kCrash, detail};
   }
   if (interrupted_) return std::nullopt;
   ++exits_;

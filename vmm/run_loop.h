@@ -66,6 +66,9 @@ struct RunLoopConfig {
   std::function<void()> poll_devices;
   std::function<std::optional<std::chrono::steady_clock::time_point>()> next_deadline;
   RunObserver* observer = nullptr;
+  // When KVM refuses to run the vCPU (a crashed guest): what else to say
+  // about it, or "" (CrashContext in vmm/guest_session.h).
+  std::function<std::string()> explain_crash;
 };
 
 // When the kick should interrupt KVM_RUN next: at the device deadline if it

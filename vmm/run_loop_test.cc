@@ -7,6 +7,8 @@
 #include <cstring>
 #include <deque>
 
+#include "base/error.h"
+
 namespace vmrr {
 namespace {
 
@@ -16,8 +18,10 @@ class FakeVcpu : public RunnableVcpu {
  public:
   std::deque<std::optional<kvm_run>> script;
   int runs = 0;
+  bool refuse = false;  // KVM_RUN fails, as for a vCPU KVM cannot run any more
   bool Run() override {
     ++runs;
+    if (refuse) throw Error(ErrorKind::kInternal, "KVM_RUN: Operation not supported");
     // Keep what the loop answered in the last exit visible to the test.
     last_ = run_;
     if (script.empty()) {
@@ -147,6 +151,19 @@ TEST(RunLoop, ArchExitsGoToTheCallerAndUnhandledOnesCrash) {
   EXPECT_EQ(rig.vcpu.last().hypercall.ret, 1234u);
   EXPECT_EQ(outcome.exit, GuestExit::kCrash);
   EXPECT_NE(outcome.detail.find("unexpected KVM exit"), std::string::npos) << outcome.detail;
+}
+
+TEST(RunLoop, AVcpuKvmWillNotRunCrashesTheGuestWithWhatTheCallerAdds) {
+  LoopRig rig;
+  rig.vcpu.refuse = true;
+  RunLoop bare(rig.vcpu, rig.exits, rig.bus, rig.console, {});
+  RunOutcome outcome = bare.Run();
+  EXPECT_EQ(outcome.exit, GuestExit::kCrash);
+  EXPECT_EQ(outcome.detail, "KVM_RUN: Operation not supported");
+  RunLoopConfig config;
+  config.explain_crash = [] { return "the vCPU's PC is 0x4"; };
+  RunLoop explained(rig.vcpu, rig.exits, rig.bus, rig.console, config);
+  EXPECT_EQ(explained.Run().detail, "KVM_RUN: Operation not supported (the vCPU's PC is 0x4)");
 }
 
 TEST(RunLoop, AnObserverSeesEveryStopAndCanEndTheRun) {
