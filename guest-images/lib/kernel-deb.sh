@@ -15,7 +15,7 @@ APPLETS="sh ash mount umount sync cat echo dd cmp md5sum sha256sum sha1sum
 sleep usleep date mkdir rmdir rm mv cp ln ls touch chmod poweroff reboot halt
 head tail od hexdump wc grep sed awk tr cut printf test [ expr seq uname
 dmesg mknod true false switch_root insmod rmmod lsmod xz xzcat unxz hwclock
-stat env basename dirname readlink sort uniq tee kill sysctl uptime"
+stat env basename dirname readlink sort uniq tee kill sysctl uptime stty timeout"
 
 usage() {
 	echo "usage: $PROG ARCH BUSYBOX_DEB KERNEL_DEB OUTDIR   (ARCH: arm64 | riscv64)" >&2
